@@ -1,0 +1,66 @@
+# TanyaVaksin: `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export PYTHONPATH := $(CURDIR)
+
+RASA_ENV    := .venvs/rasa/bin
+ACTIONS_ENV := .venvs/actions/bin
+RASA        := $(RASA_ENV)/rasa
+DOMAIN      := rasa_project/domain
+CONFIG      := rasa_project/config.yml
+TRAIN_DATA  := data/nlu data/rules.yml
+HELDOUT     := data/heldout
+
+.PHONY: help setup run shell train test lint types unit validate conversation integration eval bench ablation clean
+
+help: ## show this help
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+setup: ## create/update both Python environments (idempotent)
+	@scripts/setup_env.sh rasa 3.10
+	@scripts/setup_env.sh actions 3.11
+
+train: setup ## train a model into models/ (Rasa skips it when nothing changed)
+	$(RASA) train --config $(CONFIG) --domain $(DOMAIN) --data $(TRAIN_DATA) --out models
+
+run: train ## start the whole assistant on embedded defaults (REST on :5005); Ctrl-C stops it
+	scripts/run_assistant.sh
+
+shell: ## chat with the running assistant (start `make run` first) in this terminal
+	$(ACTIONS_ENV)/python -m tools.chat
+
+lint: setup ## ruff lint and format check
+	$(ACTIONS_ENV)/ruff check .
+	$(ACTIONS_ENV)/ruff format --check .
+
+types: setup ## mypy on both environments' code
+	$(ACTIONS_ENV)/mypy actions tools/chat.py tests/actions tests/integration
+	$(ACTIONS_ENV)/mypy --python-executable $(RASA_ENV)/python --python-version 3.10 rasa_project tools/evaluation tests/rasa_project tests/data
+
+unit: setup ## unit tests (Rasa components and data in the Rasa env; actions in theirs)
+	$(RASA_ENV)/python -m pytest -q tests/rasa_project tests/data tests/tools
+	$(ACTIONS_ENV)/python -m pytest -q tests/actions
+
+validate: setup ## rasa data validate --fail-on-warnings
+	$(RASA) data validate --fail-on-warnings --config $(CONFIG) --domain $(DOMAIN) --data $(TRAIN_DATA)
+
+conversation: train ## conversation tests (Rasa test stories) against the newest model
+	$(RASA) test core --stories tests/conversations --model models --fail-on-prediction-errors --out reports/conversation
+
+integration: train ## real Rasa server + real action server over HTTP
+	$(ACTIONS_ENV)/python -m pytest -q tests/integration
+
+test: lint types unit validate train conversation integration ## every test, in CI order (sets up what is missing)
+
+eval: train ## held-out accuracy, wrong-answer and fallback rates, confusions, report in reports/eval
+	$(RASA_ENV)/python -m tools.evaluation.evaluate --model models --heldout $(HELDOUT) --out reports/eval
+
+ablation: setup ## train and compare the pipelines of README "NLU pipeline" on the held-out split
+	$(RASA_ENV)/python -m tools.evaluation.ablation --heldout $(HELDOUT) --out reports/ablation
+
+bench: train ## REST latency p50/p95 and msgs/s at concurrency 1 and 16, training time, peak memory
+	$(ACTIONS_ENV)/python -m tools.bench --out reports/bench
+
+clean: ## remove trained models, reports and run state (keeps the environments)
+	rm -rf models/*.tar.gz reports .run

@@ -1,0 +1,1 @@
+"""In-process NLU components loaded by the Rasa server from ``config.yml``."""

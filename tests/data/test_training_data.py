@@ -1,0 +1,94 @@
+"""The training data covers every topic in the register the spec asks for."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tools.evaluation.heldout import LabelledMessage, read_labelled_messages
+
+ROOT = Path(__file__).resolve().parents[2]
+TOPICS_FILE = ROOT / "data" / "faq_topics.yml"
+SHARED_SPEC = ROOT.parent / "shared" / "spec" / "faq_topics.yml"
+MIN_TRAINING_EXAMPLES = 25
+MIN_HELDOUT_EXAMPLES = 5
+
+
+def spec() -> dict:
+    return yaml.safe_load(TOPICS_FILE.read_text(encoding="utf-8"))
+
+
+def expected_labels() -> list[str]:
+    document = spec()
+    return [f"faq/{topic}" for topic in document["topics"]] + list(document["core_intents"])
+
+
+def squash(text: str) -> str:
+    """What is left of a message once case, punctuation and spacing are ignored."""
+    return re.sub(r"[^a-z0-9]+", "", text.lower())
+
+
+@pytest.fixture(scope="module")
+def training() -> list[LabelledMessage]:
+    return read_labelled_messages(ROOT / "data" / "nlu")
+
+
+@pytest.fixture(scope="module")
+def heldout() -> list[LabelledMessage]:
+    return read_labelled_messages(ROOT / "data" / "heldout")
+
+
+def test_topic_list_is_the_shared_spec() -> None:
+    """data/faq_topics.yml is our copy of the spec; it must not drift from it."""
+    if not SHARED_SPEC.exists():  # a clone without the shared folder beside it
+        return
+    assert TOPICS_FILE.read_text(encoding="utf-8") == SHARED_SPEC.read_text(encoding="utf-8")
+
+
+def test_every_label_has_enough_training_examples(training: list[LabelledMessage]) -> None:
+    counts = Counter(message.label for message in training)
+    short = {label: counts[label] for label in expected_labels() if counts[label] < MIN_TRAINING_EXAMPLES}
+    assert not short, f"fewer than {MIN_TRAINING_EXAMPLES} training examples: {short}"
+
+
+def test_every_label_has_a_heldout_split(heldout: list[LabelledMessage]) -> None:
+    counts = Counter(message.label for message in heldout)
+    short = {label: counts[label] for label in expected_labels() if counts[label] < MIN_HELDOUT_EXAMPLES}
+    assert not short, f"fewer than {MIN_HELDOUT_EXAMPLES} held-out examples: {short}"
+
+
+def test_no_label_outside_the_spec(training: list[LabelledMessage], heldout: list[LabelledMessage]) -> None:
+    unknown = {message.label for message in training + heldout} - set(expected_labels())
+    assert not unknown
+
+
+def test_training_has_no_near_duplicates(training: list[LabelledMessage]) -> None:
+    seen: dict[str, LabelledMessage] = {}
+    duplicates = []
+    for message in training:
+        key = squash(message.text)
+        if key in seen:
+            duplicates.append((seen[key].text, message.text))
+        seen[key] = message
+    assert not duplicates, duplicates[:10]
+
+
+def test_heldout_never_appears_in_training(
+    training: list[LabelledMessage], heldout: list[LabelledMessage]
+) -> None:
+    trained = {squash(message.text) for message in training}
+    leaked = [message.text for message in heldout if squash(message.text) in trained]
+    assert not leaked, leaked
+
+
+def test_register_is_informal_as_well_as_formal(training: list[LabelledMessage]) -> None:
+    """Chat shorthand, English and relatives show up across the FAQ data."""
+    texts = " ".join(message.text.lower() for message in training if message.label.startswith("faq/"))
+    words = set(re.findall(r"[a-z]+", texts))
+    assert len({"yg", "gak", "ga", "gk", "gmn", "sy", "udh", "udah", "brp", "blm"} & words) >= 8
+    assert {"ibu", "anak", "suami"} <= words
+    assert len({"vaccine", "the", "is", "can", "booster", "after"} & words) >= 3

@@ -1,0 +1,67 @@
+"""The real Rasa server and the real action server, driven over the REST channel."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from tools.assistant_process import ROOT, AssistantProcess, start_assistant
+
+
+def response_text(name: str) -> str:
+    for file in (ROOT / "rasa_project" / "domain").glob("*.yml"):
+        responses = (yaml.safe_load(file.read_text(encoding="utf-8")) or {}).get("responses", {})
+        if name in responses:
+            return str(responses[name][0]["text"])
+    raise KeyError(name)
+
+
+def texts(messages: list[dict]) -> list[str]:
+    return [message.get("text", "") for message in messages]
+
+
+def test_a_faq_question_gets_its_answer(assistant: AssistantProcess) -> None:
+    assert texts(assistant.say("it-biaya", "vaksin bayar ga?")) == [response_text("utter_faq/biaya")]
+
+
+def test_greeting_says_what_the_assistant_can_do(assistant: AssistantProcess) -> None:
+    assert texts(assistant.say("it-greet", "halo min")) == [response_text("utter_greet")]
+
+
+def test_fallback_goes_through_the_action_server(assistant: AssistantProcess) -> None:
+    """``/nlu_fallback`` forces the fallback intent; only the action server can answer it."""
+    assert texts(assistant.say("it-fallback", "/nlu_fallback")) == [response_text("utter_uncertain_answer")]
+
+
+def test_conversations_are_kept_in_the_embedded_sqlite_store(assistant: AssistantProcess) -> None:
+    assistant.say("it-store", "apakah vaksin halal?")
+    with sqlite3.connect(assistant.run_dir / "tracker.db") as database:
+        rows = database.execute(
+            "SELECT type_name FROM events WHERE sender_id = ? ORDER BY id", ("it-store",)
+        ).fetchall()
+    assert ("user",) in rows
+    assert ("bot",) in rows
+
+
+def test_sigterm_to_the_process_group_stops_everything(tmp_path: Path) -> None:
+    running = start_assistant(tmp_path, rasa_port=15105, action_port=15155)
+    try:
+        running.wait_until_up()
+        assert set(running.member_pids()) == {"rasa server", "action server"}
+    finally:
+        os.killpg(running.process.pid, signal.SIGTERM)
+    running.process.wait(timeout=60)
+    time.sleep(1)
+    leftovers = subprocess.run(["pgrep", "-g", str(running.process.pid)], capture_output=True, text=True)
+    assert leftovers.stdout.strip() == "", f"processes left behind: {leftovers.stdout}"
+    for port in (15105, 15155):
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=2)

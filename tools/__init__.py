@@ -1,0 +1,1 @@
+"""Developer and operator tools: terminal chat, evaluation, benchmarks."""

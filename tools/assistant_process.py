@@ -1,0 +1,100 @@
+"""Starting and stopping the whole assistant (scripts/run_assistant.sh) from Python.
+
+Used by the integration tests and the benchmark, so both exercise exactly what
+``make run`` starts.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+STARTUP_SECONDS = 300
+
+
+@dataclass
+class AssistantProcess:
+    process: subprocess.Popen[bytes]
+    rasa_port: int
+    action_port: int
+    run_dir: Path
+    log_file: Path
+
+    @property
+    def rest_url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/webhook"
+
+    @property
+    def action_url(self) -> str:
+        return f"http://127.0.0.1:{self.action_port}"
+
+    def say(self, sender: str, text: str) -> list[dict]:
+        response = httpx.post(self.rest_url, json={"sender": sender, "message": text}, timeout=60)
+        response.raise_for_status()
+        return list(response.json())
+
+    def wait_until_up(self) -> None:
+        wait_for_http(f"http://127.0.0.1:{self.rasa_port}/", self.process, self.log_file)
+        wait_for_http(f"{self.action_url}/health", self.process, self.log_file)
+
+    def member_pids(self) -> dict[str, int]:
+        """The processes of the group by role (their command lines tell them apart)."""
+        output = subprocess.run(
+            ["pgrep", "-g", str(self.process.pid), "-a"], capture_output=True, text=True
+        ).stdout
+        roles = {}
+        for line in output.splitlines():
+            pid, _, command = line.partition(" ")
+            if "rasa_sdk" in command:
+                roles["action server"] = int(pid)
+            elif "rasa run" in command or command.endswith("rasa") or " run --model" in command:
+                roles["rasa server"] = int(pid)
+        return roles
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=60)
+
+
+def wait_for_http(url: str, process: subprocess.Popen[bytes], log_file: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the assistant exited early:\n{log_file.read_text()[-4000:]}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    raise RuntimeError(f"the assistant did not come up at {url}:\n{log_file.read_text()[-4000:]}")
+
+
+def start_assistant(run_dir: Path, rasa_port: int, action_port: int) -> AssistantProcess:
+    """Starts the assistant in its own process group; call ``wait_until_up`` next."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    log_file = run_dir / "assistant.log"
+    environment = {
+        **os.environ,
+        "RASA_PORT": str(rasa_port),
+        "ACTION_PORT": str(action_port),
+        "RUN_DIR": str(run_dir),
+    }
+    with log_file.open("wb") as log:
+        process = subprocess.Popen(
+            [str(ROOT / "scripts" / "run_assistant.sh")],
+            cwd=ROOT,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    return AssistantProcess(process, rasa_port, action_port, run_dir, log_file)
