@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts the action server and the Rasa server (REST channel) on embedded defaults and
 # stops them all on Ctrl-C / SIGTERM, or as soon as one of them exits.
-# Settings (environment): RASA_PORT, ACTION_PORT, RUN_DIR, MODEL_PATH, TRACKER_DB.
+# Settings (environment): RASA_PORT, ACTION_PORT, REGISTRY_PORT, RUN_DIR, MODEL_PATH, TRACKER_DB,
+# REGISTRY_DATABASE_URL; secrets from the environment, else generated once into $RUN_DIR/secrets.env.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -15,7 +16,34 @@ export TRACKER_DB_DIALECT=${TRACKER_DB_DIALECT:-sqlite}
 export TRACKER_DB=${TRACKER_DB:-$RUN_DIR/tracker.db}
 export PYTHONPATH=$root
 export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-2}
+export RASA_TELEMETRY_ENABLED=false
+export REGISTRY_PORT=${REGISTRY_PORT:-8077}
+export REGISTRY_URL=${REGISTRY_URL:-http://127.0.0.1:$REGISTRY_PORT}
+export REGISTRY_DATABASE_URL=${REGISTRY_DATABASE_URL:-sqlite:///$RUN_DIR/registry.db}
 mkdir -p "$RUN_DIR"
+
+# Embedded defaults need secrets too: generate them once per run folder, never in git.
+secrets_file="$RUN_DIR/secrets.env"
+if [ ! -f "$secrets_file" ]; then
+  (
+    umask 077
+    for name in REGISTRY_SERVICE_TOKEN REGISTRY_AUDIT_HASH_KEY WHATSAPP_SENDER_HASH_KEY; do
+      echo "$name=$(.venvs/actions/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+    done > "$secrets_file"
+  )
+fi
+while IFS='=' read -r name value; do
+  [ -n "${!name:-}" ] || export "$name=$value"
+done < "$secrets_file"
+
+# WhatsApp channel (rasa_project/credentials.yml): with no Meta app configured its webhook refuses
+# every request; the graph URL points tests and local trials at a fake.
+export WHATSAPP_VERIFY_TOKEN=${WHATSAPP_VERIFY_TOKEN:-}
+export WHATSAPP_APP_SECRET=${WHATSAPP_APP_SECRET:-}
+export WHATSAPP_ACCESS_TOKEN=${WHATSAPP_ACCESS_TOKEN:-}
+export WHATSAPP_PHONE_NUMBER_ID=${WHATSAPP_PHONE_NUMBER_ID:-}
+export WHATSAPP_GRAPH_API_URL=${WHATSAPP_GRAPH_API_URL:-https://graph.facebook.com/v21.0}
+export WHATSAPP_SEEN_STORE_URL=${WHATSAPP_SEEN_STORE_URL:-}
 
 if ! ls "$MODEL_PATH"/*.tar.gz >/dev/null 2>&1 && [ ! -f "$MODEL_PATH" ]; then
   echo "No trained model in $MODEL_PATH: run 'make train' (or 'make run', which trains first)." >&2
@@ -35,12 +63,17 @@ stop_all() {
 }
 trap stop_all INT TERM EXIT
 
+.venvs/actions/bin/python -m services.registry serve --port "$REGISTRY_PORT" --seed-demo &
+pids+=($!)
+
 .venvs/actions/bin/python -m rasa_sdk --actions actions --port "$ACTION_PORT" &
 pids+=($!)
+assistant_pids=($!)
 
 .venvs/rasa/bin/rasa run --model "$MODEL_PATH" --port "$RASA_PORT" \
   --endpoints rasa_project/endpoints.yml --credentials rasa_project/credentials.yml &
 pids+=($!)
+assistant_pids+=($!)
 
 (
   for _ in $(seq 1 240); do
@@ -53,5 +86,6 @@ pids+=($!)
 ) &
 announcer=$!
 
-# Whichever server exits first takes the others down with it.
-wait -n "${pids[@]}"
+# Whichever of the Rasa server and the action server exits first takes the others down with it.
+# The registry is not waited on: without it schedule checks get an apology and the FAQ goes on.
+wait -n "${assistant_pids[@]}"

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,7 @@ class AssistantProcess:
     action_port: int
     run_dir: Path
     log_file: Path
+    registry_port: int
 
     @property
     def rest_url(self) -> str:
@@ -35,6 +37,10 @@ class AssistantProcess:
     def action_url(self) -> str:
         return f"http://127.0.0.1:{self.action_port}"
 
+    @property
+    def registry_url(self) -> str:
+        return f"http://127.0.0.1:{self.registry_port}"
+
     def say(self, sender: str, text: str) -> list[dict]:
         response = httpx.post(self.rest_url, json={"sender": sender, "message": text}, timeout=60)
         response.raise_for_status()
@@ -43,6 +49,7 @@ class AssistantProcess:
     def wait_until_up(self) -> None:
         wait_for_http(f"http://127.0.0.1:{self.rasa_port}/", self.process, self.log_file)
         wait_for_http(f"{self.action_url}/health", self.process, self.log_file)
+        wait_for_http(f"{self.registry_url}/health", self.process, self.log_file)
 
     def member_pids(self) -> dict[str, int]:
         """The processes of the group by role (their command lines tell them apart)."""
@@ -54,6 +61,8 @@ class AssistantProcess:
             pid, _, command = line.partition(" ")
             if "rasa_sdk" in command:
                 roles["action server"] = int(pid)
+            elif "services.registry" in command:
+                roles["registry"] = int(pid)
             elif "rasa run" in command or command.endswith("rasa") or " run --model" in command:
                 roles["rasa server"] = int(pid)
         return roles
@@ -78,14 +87,30 @@ def wait_for_http(url: str, process: subprocess.Popen[bytes], log_file: Path) ->
     raise RuntimeError(f"the assistant did not come up at {url}:\n{log_file.read_text()[-4000:]}")
 
 
-def start_assistant(run_dir: Path, rasa_port: int, action_port: int) -> AssistantProcess:
-    """Starts the assistant in its own process group; call ``wait_until_up`` next."""
+def start_assistant(
+    run_dir: Path,
+    rasa_port: int,
+    action_port: int,
+    extra_env: Mapping[str, str] | None = None,
+    registry_port: int | None = None,
+) -> AssistantProcess:
+    """Starts the assistant in its own process group; call ``wait_until_up`` next.
+
+    ``extra_env`` adds settings (e.g. the WhatsApp channel's); ports and run folder stay the arguments'.
+    The registry listens on ``registry_port`` (default: the Rasa port + 1) and keeps its data in the
+    run folder unless ``extra_env`` names another database, so a test never touches a shared one.
+    """
     run_dir.mkdir(parents=True, exist_ok=True)
     log_file = run_dir / "assistant.log"
+    registry_port = registry_port or rasa_port + 1
     environment = {
         **os.environ,
+        "REGISTRY_DATABASE_URL": f"sqlite:///{run_dir / 'registry.db'}",
+        **(extra_env or {}),
         "RASA_PORT": str(rasa_port),
         "ACTION_PORT": str(action_port),
+        "REGISTRY_PORT": str(registry_port),
+        "REGISTRY_URL": f"http://127.0.0.1:{registry_port}",
         "RUN_DIR": str(run_dir),
     }
     with log_file.open("wb") as log:
@@ -97,4 +122,4 @@ def start_assistant(run_dir: Path, rasa_port: int, action_port: int) -> Assistan
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    return AssistantProcess(process, rasa_port, action_port, run_dir, log_file)
+    return AssistantProcess(process, rasa_port, action_port, run_dir, log_file, registry_port)

@@ -19,6 +19,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
+from spacy.pipeline import Lemmatizer
 
 from rasa_project.components.slang import SLANG_TO_STANDARD
 
@@ -40,7 +41,8 @@ class IndonesianNormaliser:
 
     def __init__(self, nlp: spacy.language.Language) -> None:
         self._nlp = nlp
-        self._lookup = nlp.get_pipe("lemmatizer").lookups.get_table("lemma_lookup")
+        lemmatizer: Lemmatizer = nlp.get_pipe("lemmatizer")  # type: ignore[assignment]
+        self._lookup = lemmatizer.lookups.get_table("lemma_lookup")
         self._known_stems = {str(lemma) for lemma in self._lookup.values()}
         self._known_stems.update(filter(None, SLANG_TO_STANDARD.values()))
 
@@ -111,11 +113,9 @@ class IndonesianSpacyTokenizer(Tokenizer):
 
     def tokenize(self, message: Message, attribute: str) -> list[Token]:
         text = message.get(attribute)
-        words = [
-            spacy_token
-            for spacy_token in self._nlp.make_doc(text)
-            if not spacy_token.is_space and not spacy_token.is_punct
-        ]
+        doc = [spacy_token for spacy_token in self._nlp.make_doc(text) if not spacy_token.is_space]
+        # "??" or an emoji alone is still a message: keep its symbols rather than no tokens at all
+        words = [spacy_token for spacy_token in doc if not spacy_token.is_punct] or doc
         lemmas = [self._normaliser.normalise(word.text) for word in words]
         tokens = [Token(word.text, word.idx, lemma=lemma) for word, lemma in zip(words, lemmas) if lemma]
         if not tokens:  # "deh" alone is still a message

@@ -1,8 +1,8 @@
 """``make ablation``: which NLU pipeline, measured on the held-out split.
 
 Trains NLU-only models for Rasa's default ``rasa init`` pipeline, our pipeline,
-and our pipeline with the spaCy component swapped for WhitespaceTokenizer, then
-evaluates each like ``make eval`` and prints one table.
+our pipeline with the spaCy component swapped for WhitespaceTokenizer, and ours
+without the answer ensemble; evaluates each like ``make eval``; prints one table.
 """
 
 from __future__ import annotations
@@ -21,14 +21,19 @@ from tools.evaluation.evaluate import evaluate
 ROOT = Path(__file__).resolve().parents[2]
 OUR_CONFIG = ROOT / "rasa_project" / "config.yml"
 SPACY_TOKENIZER = "rasa_project.components.indonesian_tokenizer.IndonesianSpacyTokenizer"
+ANSWER_ENSEMBLE = "rasa_project.components.answer_ensemble.AnswerEnsembleClassifier"
 
 
-def without_spacy(target: Path) -> Path:
+def variant_of_ours(target: Path, component: str, replacement: dict[str, str] | None) -> Path:
+    """Our config with one component swapped for ``replacement`` (or dropped when None)."""
     config = yaml.safe_load(OUR_CONFIG.read_text(encoding="utf-8"))
-    config["pipeline"] = [
-        {"name": "WhitespaceTokenizer"} if step["name"] == SPACY_TOKENIZER else step
-        for step in config["pipeline"]
-    ]
+    pipeline = []
+    for step in config["pipeline"]:
+        if step["name"] != component:
+            pipeline.append(step)
+        elif replacement is not None:
+            pipeline.append(replacement)
+    config["pipeline"] = pipeline
     target.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return target
 
@@ -66,7 +71,12 @@ def main() -> None:
     variants = {
         "rasa init default": ROOT / "tools" / "evaluation" / "configs" / "rasa_init_default.yml",
         "TanyaVaksin": OUR_CONFIG,
-        "TanyaVaksin without spaCy component": without_spacy(args.out / "config_without_spacy.yml"),
+        "TanyaVaksin without spaCy component": variant_of_ours(
+            args.out / "config_without_spacy.yml", SPACY_TOKENIZER, {"name": "WhitespaceTokenizer"}
+        ),
+        "TanyaVaksin without answer ensemble": variant_of_ours(
+            args.out / "config_without_ensemble.yml", ANSWER_ENSEMBLE, None
+        ),
     }
     rows = []
     for index, (label, config) in enumerate(variants.items()):

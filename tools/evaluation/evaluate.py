@@ -25,6 +25,7 @@ from tools.evaluation.outcomes import (
     rates,
 )
 
+PARSE_KEYS = ("intent", "intent_ranking", "response_selector")
 SWEEP_INTENT = (0.3, 0.4, 0.5, 0.6)
 SWEEP_ANSWER = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 SWEEP_MARGIN = (0.0, 0.1, 0.2)
@@ -181,6 +182,12 @@ def evaluate(model: Path, heldout: Path, out: Path) -> dict[str, Any]:
         if p.gated != m.label
     ]
     (out / "errors.json").write_text(json.dumps(errors, indent=2, ensure_ascii=False), "utf-8")
+    # every parse, for evaluations downstream of NLU (e.g. the action server's second stage)
+    parsed = [
+        {"text": m.text, "label": m.label, "parse": {k: parse.get(k) for k in PARSE_KEYS}}
+        for m, parse in zip(messages, parses)
+    ]
+    (out / "parses.json").write_text(json.dumps(parsed, ensure_ascii=False), "utf-8")
     plot_confusion([m.label for m in messages], [p.gated for p in predictions], out / "confusion_matrix.png")
     text = format_summary(summary) + "\n\n" + format_sweep(sweep(messages, predictions))
     (out / "report.md").write_text(

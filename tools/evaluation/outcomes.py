@@ -42,7 +42,7 @@ def _full_name(intent: str, parse: dict[str, Any]) -> str:
 
 def prediction_from_parse(parse: dict[str, Any]) -> Prediction:
     ranking = [entry for entry in parse.get("intent_ranking", []) if entry["name"] != FALLBACK]
-    top = ranking[0] if ranking else {"name": FALLBACK, "confidence": 0.0}
+    top: dict[str, Any] = ranking[0] if ranking else {"name": FALLBACK, "confidence": 0.0}
     gated_intent = parse["intent"]["name"]
     return Prediction(
         gated=FALLBACK if gated_intent == FALLBACK else _full_name(gated_intent, parse),

@@ -54,3 +54,8 @@ def test_tokens_keep_the_original_text_and_offsets(tokenizer: IndonesianSpacyTok
 def test_fillers_are_dropped_but_a_filler_alone_is_kept(tokenizer: IndonesianSpacyTokenizer) -> None:
     assert lemmas(tokenizer, "vaksin dong") == ["vaksin"]
     assert lemmas(tokenizer, "dong") == ["dong"]
+
+
+def test_a_message_of_symbols_only_still_has_tokens(tokenizer: IndonesianSpacyTokenizer) -> None:
+    """Without tokens the featurisers skip a message and DIET's training data goes out of step."""
+    assert [token.text for token in tokenizer.tokenize(Message({"text": "???"}), "text")] == ["?", "?", "?"]

@@ -1,0 +1,262 @@
+"""Checking a vaccination schedule: the form that collects NIK and birth date, and the lookup.
+
+``check_schedule`` starts ``schedule_form`` (NIK, then birth date; anyone's, as long as the asker
+knows both). ``validate_schedule_form`` reads what people type and says what is wrong with it;
+``action_lookup_schedule`` asks the registry and answers. The NIK and birth date wait in their
+slots only sealed (actions/sealing.py), and both slots are cleared after the lookup and on
+``batal``. Nothing here logs them or repeats them to the person.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.dates import DateRejection, format_date, format_day_and_date, format_time, parse_birth_date
+from actions.dates import looks_like_a_date as _looks_like_a_date
+from actions.registry_client import (
+    Locked,
+    NoMatch,
+    RegistryClient,
+    RegistryError,
+    RegistryRefused,
+    Schedule,
+)
+from actions.sealing import Sealer
+from actions.settings import ActionSettings, SettingsError, load_settings
+from services.registry.nik import Nik, NikRejection, parse_nik
+
+log = logging.getLogger(__name__)
+
+FORM = "schedule_form"
+NIK_SLOT = "schedule_nik"
+BIRTH_DATE_SLOT = "schedule_birth_date"
+REQUESTED_SLOT = "requested_slot"
+TIMEZONE = ZoneInfo("Asia/Jakarta")  # what "today" is for a birth date
+
+# Intents that leave the form for a moment (a rule answers them, then the form asks again) or end it.
+INTERRUPTIONS = frozenset({"faq", "cancel", "show_menu", "bot_challenge", "human_handoff"})
+# Six digits or more in one run: someone typing (part of) an NIK, whatever the NLU made of it.
+_NIK_LIKE = re.compile(r"\d(?:[ \u00a0.\-]{0,3}\d){5,}")
+# Events between the user's message and this validation that do not answer the message.
+_NEUTRAL_ACTIONS = frozenset({FORM, "action_listen", "action_extract_slots", f"validate_{FORM}"})
+
+RESPONSE_NO_MATCH = "utter_schedule_no_match"
+RESPONSE_UNAVAILABLE = "utter_schedule_unavailable"
+RESPONSE_LOCKED = "utter_schedule_locked"
+RESPONSE_CANCELLED = "utter_schedule_cancelled"
+RESPONSE_EXPIRED = "utter_schedule_expired"
+RESPONSE_NO_APPOINTMENT = "utter_schedule_no_appointment"
+RESPONSE_HOW_TO_REGISTER = "utter_faq/cara_daftar"
+
+# Used only when the environment has no usable key: the lookup then apologises anyway, but the
+# form keeps working and nothing is stored unsealed.
+_FALLBACK_KEY = secrets.token_bytes(32)
+_FALLBACK_TTL_SECONDS = 1800
+
+
+def forget_identity() -> list[EventType]:
+    """Events that clear what the person typed: after every lookup and on ``batal``."""
+    return [SlotSet(NIK_SLOT, None), SlotSet(BIRTH_DATE_SLOT, None)]
+
+
+def today_in_indonesia() -> date:
+    return datetime.now(TIMEZONE).date()
+
+
+def sealer_from(settings: ActionSettings | None) -> Sealer:
+    if settings is None:
+        return Sealer(_FALLBACK_KEY, _FALLBACK_TTL_SECONDS)
+    return Sealer(settings.seal_key(), settings.schedule_slot_ttl_seconds)
+
+
+def _settings_or_none() -> ActionSettings | None:
+    try:
+        return load_settings()
+    except SettingsError as error:
+        log.error("schedule check: action server settings incomplete: %s", error)
+        return None
+
+
+def _latest_text(tracker: Tracker) -> str:
+    return str(tracker.latest_message.get("text") or "")
+
+
+def _answers_latest_message(tracker: Tracker) -> bool:
+    """Whether this validation reads a fresh message, not a return to the form after a FAQ or a retry."""
+    for event in reversed(tracker.events):
+        kind = event.get("event")
+        if kind == "user":
+            return True
+        if kind == "bot" or (kind == "action" and event.get("name") not in _NEUTRAL_ACTIONS):
+            return False
+    return False
+
+
+def _is_interruption(tracker: Tracker) -> bool:
+    intent = tracker.latest_message.get("intent") or {}
+    return intent.get("name") in INTERRUPTIONS
+
+
+class ValidateScheduleForm(FormValidationAction):
+    """Reads the NIK and the birth date from what people type, and says exactly what is wrong."""
+
+    def name(self) -> str:
+        return f"validate_{FORM}"
+
+    async def extract_schedule_nik(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if not _answers_latest_message(tracker):
+            return {}
+        text = _latest_text(tracker)
+        requested = tracker.get_slot(REQUESTED_SLOT)
+        if requested is None:
+            # The message that starts the form ("cek jadwal NIK 3174...") may already hold the NIK.
+            found = parse_nik(text)
+            return self._sealed(found, text, tracker) if isinstance(found, Nik) else {}
+        if requested != NIK_SLOT or (_is_interruption(tracker) and not _NIK_LIKE.search(text)):
+            return {}
+        found = parse_nik(text)
+        if isinstance(found, NikRejection):
+            dispatcher.utter_message(text=found.message)
+            return {NIK_SLOT: None}
+        return self._sealed(found, text, tracker)
+
+    async def extract_schedule_birth_date(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if not _answers_latest_message(tracker) or tracker.get_slot(REQUESTED_SLOT) != BIRTH_DATE_SLOT:
+            return {}
+        text = _latest_text(tracker)
+        if _is_interruption(tracker) and not _looks_like_a_date(text):
+            return {}
+        born = parse_birth_date(text, today_in_indonesia())
+        if isinstance(born, DateRejection):
+            dispatcher.utter_message(text=born.message)
+            return {BIRTH_DATE_SLOT: None}
+        return {BIRTH_DATE_SLOT: sealer_from(_settings_or_none()).seal(born.isoformat(), tracker.sender_id)}
+
+    async def validate_schedule_nik(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Extraction already checked and sealed the value."""
+        return {NIK_SLOT: value}
+
+    async def validate_schedule_birth_date(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Extraction already checked and sealed the value."""
+        return {BIRTH_DATE_SLOT: value}
+
+    @staticmethod
+    def _sealed(nik: Nik, text: str, tracker: Tracker) -> dict[str, Any]:
+        """The NIK, and the birth date too when the same message has one: one question fewer."""
+        sealer = sealer_from(_settings_or_none())
+        slots: dict[str, Any] = {NIK_SLOT: sealer.seal(nik.digits, tracker.sender_id)}
+        born = parse_birth_date(text, today_in_indonesia())
+        if isinstance(born, date):
+            slots[BIRTH_DATE_SLOT] = sealer.seal(born.isoformat(), tracker.sender_id)
+        return slots
+
+
+class ActionLookupSchedule(Action):
+    """Asks the registry once the form has both answers, answers the person, and forgets both."""
+
+    def name(self) -> str:
+        return "action_lookup_schedule"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        settings = _settings_or_none()
+        if settings is None:
+            dispatcher.utter_message(response=RESPONSE_UNAVAILABLE)
+            return forget_identity()
+        sealer = sealer_from(settings)
+        nik = sealer.unseal(tracker.get_slot(NIK_SLOT), tracker.sender_id)
+        born = sealer.unseal(tracker.get_slot(BIRTH_DATE_SLOT), tracker.sender_id)
+        if nik is None or born is None:
+            log.info("schedule lookup: the collected answers expired; asking again")
+            dispatcher.utter_message(response=RESPONSE_EXPIRED)
+            return [*forget_identity(), FollowupAction(FORM)]
+        client = RegistryClient.from_settings(settings)
+        try:
+            result = await client.lookup(nik, date.fromisoformat(born), tracker.sender_id)
+        except RegistryRefused as error:
+            log.error("schedule lookup failed: %s", error)
+            dispatcher.utter_message(response=RESPONSE_UNAVAILABLE)
+            return forget_identity()
+        except RegistryError as error:
+            log.warning("schedule lookup failed: %s", error)
+            dispatcher.utter_message(response=RESPONSE_UNAVAILABLE)
+            return forget_identity()
+        if isinstance(result, Schedule):
+            log.info("schedule lookup: found")
+            dispatcher.utter_message(text=describe_schedule(result))
+            if result.next_appointment is None:
+                dispatcher.utter_message(response=RESPONSE_NO_APPOINTMENT)
+                dispatcher.utter_message(response=RESPONSE_HOW_TO_REGISTER)
+            return forget_identity()
+        if isinstance(result, NoMatch):
+            log.info("schedule lookup: no match; offering another try")
+            dispatcher.utter_message(response=RESPONSE_NO_MATCH)
+            return [*forget_identity(), FollowupAction(FORM)]
+        log.info("schedule lookup: locked")
+        _say_locked(dispatcher, result)
+        return forget_identity()
+
+
+class ActionCancelSchedule(Action):
+    """``batal``: stop the check and forget whatever was typed for it."""
+
+    def name(self) -> str:
+        return "action_cancel_schedule"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        dispatcher.utter_message(response=RESPONSE_CANCELLED)
+        return forget_identity()
+
+
+def _say_locked(dispatcher: CollectingDispatcher, locked: Locked) -> None:
+    """The registry's own words (how long, whom to call); ours if it sent none."""
+    if locked.message:
+        dispatcher.utter_message(text=locked.message)
+    else:
+        dispatcher.utter_message(response=RESPONSE_LOCKED)
+
+
+def describe_schedule(schedule: Schedule) -> str:
+    """Doses given and the next appointment, the way a puskesmas would write them."""
+    lines = [f"*Data vaksinasi {schedule.name_masked}*", ""]
+    if schedule.doses:
+        lines.append("Dosis yang sudah diterima:")
+        lines.extend(
+            f"• Dosis {dose.number}: {dose.vaccine_brand}, {format_date(dose.given_on)}, {dose.facility}"
+            for dose in schedule.doses
+        )
+    else:
+        lines.append("Belum ada dosis yang tercatat.")
+    upcoming = schedule.next_appointment
+    if upcoming is not None:
+        lines += [
+            "",
+            f"*Jadwal berikutnya: dosis {upcoming.dose_number}*",
+            f"{format_day_and_date(upcoming.on)} pukul {format_time(upcoming.at)}",
+            upcoming.facility_name,
+            upcoming.facility_address,
+            "",
+            "Bawa KTP dan bukti vaksin sebelumnya. Jika berhalangan, hubungi fasilitas tersebut.",
+        ]
+    return "\n".join(lines)

@@ -1,0 +1,322 @@
+"""Index of the FAQ training examples, for the semantic second stage.
+
+Built when the assistant is trained (``tools/build_semantic_index.py``), saved as a small
+``.npz`` + JSON pair, and loaded once when the action server starts, so that a request only
+encodes the user's message. Non-FAQ intents (greet, out_of_scope, ...) are indexed too, as
+negatives: a message closest to them is evidence that it is not a FAQ question at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import yaml
+
+from actions.semantic.encoder import (
+    DEFAULT_EXAMPLE_PROMPT,
+    DEFAULT_MESSAGE_PROMPT,
+    MODEL_ENV,
+    PROJECT_ROOT,
+    Encoder,
+    load_encoder,
+)
+
+FAQ_PREFIX = "faq/"
+FORMAT_VERSION = 1
+DEFAULT_INDEX_DIR = "models/semantic"
+INDEX_ENV = "TANYAVAKSIN_SEMANTIC_INDEX"
+ARRAYS_FILE = "faq_index.npz"
+META_FILE = "faq_index.json"
+# Per-label score: mean of the k best example cosines. k=1 is the plain nearest neighbour; a larger
+# k resists one odd training example. On the held-out split k=5 kept out-of-scope messages from
+# being answered with the fewest wrong answers (k=2..5 rank about equally: top-1 71-72 %).
+DEFAULT_TOP_K = 5
+# Centring subtracts the mean example embedding before the cosine, spreading e5's narrow score band
+# (~0.85-0.95). It raised top-1 slightly (73.8 % vs 71-72 %) but made the thresholds for the
+# three outcomes less stable on the held-out split, so it is an option, off by default.
+DEFAULT_CENTER = False
+_ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
+
+
+class IndexMismatchError(RuntimeError):
+    """The index was built with another model or format than the one loaded now."""
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    label: str  # the intent: "faq/<topic>" or a core intent such as "out_of_scope"
+
+
+class Match(NamedTuple):
+    """One ranked label; ``utter_{label}`` is its response when ``is_faq``."""
+
+    label: str
+    score: float
+
+    @property
+    def is_faq(self) -> bool:
+        return self.label.startswith(FAQ_PREFIX)
+
+    @property
+    def topic(self) -> str | None:
+        return self.label[len(FAQ_PREFIX) :] if self.is_faq else None
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """How the index was built; ``build_key`` changes whenever a rebuild is needed."""
+
+    model: str
+    model_fingerprint: str
+    example_prompt: str
+    message_prompt: str
+    top_k: int
+    include_negatives: bool
+    center: bool
+    data_hash: str
+    format_version: int = FORMAT_VERSION
+
+    @property
+    def build_key(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()
+
+
+# ------------------------------------------------------------------ training data
+
+
+def nlu_files(source: Path) -> list[Path]:
+    """The YAML files of a data folder, or the one file given; none when it does not exist."""
+    if source.is_dir():
+        return sorted(source.glob("*.yml"))
+    return [source] if source.is_file() else []
+
+
+def parse_examples(block: str) -> list[str]:
+    """Example texts of a Rasa ``examples: |`` block, with entity annotations reduced to their text."""
+    texts = (line.strip()[2:].strip() for line in block.splitlines() if line.strip().startswith("- "))
+    return [_ANNOTATION.sub(r"\1", text) for text in texts if text]
+
+
+def read_examples(files: Iterable[Path]) -> list[Example]:
+    """All intent examples of Rasa NLU YAML files, in file order."""
+    examples: list[Example] = []
+    for file in files:
+        document = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        for item in document.get("nlu") or []:
+            if "intent" in item and isinstance(item.get("examples"), str):
+                examples.extend(Example(text, item["intent"]) for text in parse_examples(item["examples"]))
+    return examples
+
+
+def data_hash(files: Iterable[Path]) -> str:
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+# ------------------------------------------------------------------ index
+
+
+@dataclass
+class FaqIndex:
+    """Example embeddings grouped by label (contiguous rows), plus how they were made."""
+
+    embeddings: np.ndarray  # (examples, dim) float32, L2-normalised model output, sorted by label
+    labels: list[str]  # label of each row
+    texts: list[str]  # text of each row
+    info: IndexInfo
+
+    def __post_init__(self) -> None:
+        if self.labels != sorted(self.labels) or len(self.labels) != len(self.embeddings):
+            raise ValueError("index rows must be grouped by label, one label per row")
+        names, starts, counts = np.unique(np.array(self.labels), return_index=True, return_counts=True)
+        self.label_names: list[str] = [str(name) for name in names]
+        self._counts = counts
+        # (labels, most examples) row indices; the padding points at an extra -inf cosine
+        self._gather = np.full((len(names), counts.max()), len(self.labels), dtype=np.int64)
+        for row, (start, count) in enumerate(zip(starts, counts)):
+            self._gather[row, :count] = np.arange(start, start + count)
+        dim = self.embeddings.shape[1]
+        self._mean = self.embeddings.mean(axis=0) if self.info.center else np.zeros(dim, dtype=np.float32)
+        self._matrix = _unit_rows(self.embeddings - self._mean)
+
+    def prepare(self, message_embedding: np.ndarray) -> np.ndarray:
+        """The message vector in the index's space (centred and renormalised when the index is)."""
+        return _unit_rows(message_embedding.astype(np.float32)[None, :] - self._mean)[0]
+
+    @property
+    def faq_labels(self) -> list[str]:
+        return [name for name in self.label_names if name.startswith(FAQ_PREFIX)]
+
+    def rank(self, message_embedding: np.ndarray, top_k: int | None = None) -> list[Match]:
+        """Every label, best first, scored by the mean of its ``top_k`` best example cosines."""
+        # einsum, not BLAS: a threaded BLAS matrix-vector product stalls for ms when cores are busy
+        cosines = np.append(np.einsum("ij,j->i", self._matrix, self.prepare(message_embedding)), -np.inf)
+        best_first = -np.sort(-cosines[self._gather], axis=1)
+        k = np.minimum(top_k or self.info.top_k, self._counts)
+        scores = np.cumsum(best_first, axis=1)[np.arange(len(k)), k - 1] / k
+        order = np.argsort(-scores, kind="stable")
+        return [Match(self.label_names[i], round(float(scores[i]), 6)) for i in order]
+
+    def save(self, folder: Path) -> None:
+        """``faq_index.npz`` (embeddings) and ``faq_index.json`` (info, labels, texts), atomically."""
+        folder.mkdir(parents=True, exist_ok=True)
+        arrays_tmp = folder / f".{ARRAYS_FILE}.tmp.npz"
+        np.savez_compressed(arrays_tmp, embeddings=self.embeddings.astype(np.float32))
+        meta = {"info": asdict(self.info), "labels": self.labels, "texts": self.texts}
+        meta_tmp = folder / f".{META_FILE}.tmp"
+        meta_tmp.write_text(json.dumps(meta, ensure_ascii=False) + "\n", encoding="utf-8")
+        os.replace(arrays_tmp, folder / ARRAYS_FILE)
+        os.replace(meta_tmp, folder / META_FILE)
+
+    @classmethod
+    def load(cls, folder: Path) -> FaqIndex:
+        meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+        info = IndexInfo(**meta["info"])
+        if info.format_version != FORMAT_VERSION:
+            raise IndexMismatchError(
+                f"{folder}: index format {info.format_version}, expected {FORMAT_VERSION}"
+            )
+        with np.load(folder / ARRAYS_FILE) as arrays:
+            embeddings = arrays["embeddings"].astype(np.float32)
+        if len(embeddings) != len(meta["labels"]):
+            raise IndexMismatchError(
+                f"{folder}: {len(embeddings)} embeddings for {len(meta['labels'])} labels"
+            )
+        return cls(embeddings, list(meta["labels"]), list(meta["texts"]), info)
+
+
+def _unit_rows(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+def build_index(
+    examples: Sequence[Example],
+    encoder: Encoder,
+    info: IndexInfo,
+) -> FaqIndex:
+    """Encode the examples (FAQ only, or FAQ plus negatives as ``info`` says) into an index."""
+    kept = [ex for ex in examples if info.include_negatives or ex.label.startswith(FAQ_PREFIX)]
+    kept = sorted(dict.fromkeys(kept), key=lambda ex: ex.label)  # drop duplicates, group by label
+    if not kept:
+        raise ValueError("no training examples to index")
+    embeddings = encoder.encode([ex.text for ex in kept], info.example_prompt)
+    return FaqIndex(embeddings, [ex.label for ex in kept], [ex.text for ex in kept], info)
+
+
+def index_info(
+    fingerprint: str,
+    model: str,
+    files: Sequence[Path],
+    example_prompt: str = DEFAULT_EXAMPLE_PROMPT,
+    message_prompt: str = DEFAULT_MESSAGE_PROMPT,
+    top_k: int = DEFAULT_TOP_K,
+    include_negatives: bool = True,
+    center: bool = DEFAULT_CENTER,
+) -> IndexInfo:
+    return IndexInfo(
+        model=model,
+        model_fingerprint=fingerprint,
+        example_prompt=example_prompt,
+        message_prompt=message_prompt,
+        top_k=top_k,
+        include_negatives=include_negatives,
+        center=center,
+        data_hash=data_hash(files),
+    )
+
+
+# ------------------------------------------------------------------ search
+
+
+class SemanticFaqSearch:
+    """An index and the encoder it was built with; ``search`` encodes only the message."""
+
+    def __init__(self, index: FaqIndex, encoder: Encoder) -> None:
+        if index.info.model_fingerprint != encoder.fingerprint:
+            raise IndexMismatchError(
+                f"the FAQ index was built with model {index.info.model!r} "
+                f"({index.info.model_fingerprint}), but {encoder.model_ref!r} ({encoder.fingerprint}) "
+                "is loaded: rebuild it with `python -m tools.build_semantic_index`"
+            )
+        if index.embeddings.shape[1] != encoder.dimension:
+            raise IndexMismatchError("index and model embedding sizes differ")
+        self.index = index
+        self.encoder = encoder
+
+    def search(self, text: str, limit: int | None = None) -> list[Match]:
+        """Labels ranked by similarity to ``text`` (FAQ topics and, if indexed, negatives)."""
+        if not text.strip():
+            return []
+        embedding = self.encoder.encode_one(text, self.index.info.message_prompt)
+        return self.index.rank(embedding)[:limit]
+
+    def search_faq(self, text: str, limit: int = 3) -> list[Match]:
+        """The best FAQ topics only, for "did you mean" candidates."""
+        return [match for match in self.search(text) if match.is_faq][:limit]
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Calibrated on the held-out split by ``tools/evaluation/semantic_eval.py``."""
+
+    answer_min: float  # top-1 FAQ score needed to answer directly ...
+    margin_min: float  # ... with at least this lead over the next label
+    candidate_min: float  # a "did you mean" option needs at least this score ...
+    window: float  # ... and to be within this of the top score
+
+
+# For the default model and index settings, from the held-out split (390 FAQ + 130 non-FAQ
+# messages, semantic stage alone): answered right 20 %, wrong 0.5 %; "did you mean" offering the
+# right topic 67 %, offering only others 9.5 %; menu 3 %; no out_of_scope message answered or
+# clarified. Raise margin_min to 0.02 for fewer direct answers (right 10 %, wrong 0.3 %).
+# Recalibrate with tools/evaluation/semantic_eval.py whenever the model or the settings change.
+SUGGESTED_THRESHOLDS = Thresholds(answer_min=0.88, margin_min=0.015, candidate_min=0.895, window=0.015)
+
+
+def decide(ranked: Sequence[Match], thresholds: Thresholds) -> tuple[str, list[Match]]:
+    """``("answer", [match])``, ``("clarify", 1-3 matches)`` or ``("menu", [])``.
+
+    A non-FAQ label on top (greet, out_of_scope, ...) always means the menu: the message is
+    closer to something that is not a FAQ question, and a health answer is never guessed.
+    """
+    if not ranked or not ranked[0].is_faq:
+        return "menu", []
+    top, t = ranked[0], thresholds
+    runner_up = ranked[1].score if len(ranked) > 1 else -1.0
+    if top.score >= t.answer_min and top.score - runner_up >= t.margin_min:
+        return "answer", [top]
+    options = [
+        m for m in ranked[:3] if m.is_faq and m.score >= t.candidate_min and m.score >= top.score - t.window
+    ]
+    return ("clarify", options) if options else ("menu", [])
+
+
+def index_dir(folder: str | Path | None = None) -> Path:
+    """The index folder setting: argument, ``$TANYAVAKSIN_SEMANTIC_INDEX``, or ``models/semantic``."""
+    path = Path(folder or os.environ.get(INDEX_ENV) or DEFAULT_INDEX_DIR)
+    return path if path.is_absolute() or path.exists() else PROJECT_ROOT / path
+
+
+@lru_cache(maxsize=2)
+def load_search(folder: str | None = None, model: str | None = None) -> SemanticFaqSearch:
+    """The process-wide search, loaded once: the index, and the model it names unless overridden."""
+    index = FaqIndex.load(index_dir(folder))
+    return SemanticFaqSearch(index, load_encoder(model or os.environ.get(MODEL_ENV) or index.info.model))
+
+
+def describe(matches: Sequence[Match]) -> list[dict[str, Any]]:
+    """JSON-friendly form for logs and slots."""
+    return [{"label": m.label, "score": m.score} for m in matches]

@@ -1,0 +1,99 @@
+"""Typed menu shortcuts: an option number ("2", "no. 2", "pilih 2"), "menu" and "kembali".
+
+These must work at any point of a conversation, the same way every time, also where a learned
+classifier has little to go on (a lone digit) or where a wrong guess is costly (``menu`` ends a
+wait for an officer). This component comes last in the pipeline and overrides the prediction:
+
+- an option number → intent ``choose_option`` with entity ``option_number`` (the action server
+  maps it to the options it offered last);
+- ``menu``, ``menu utama``, ``kembali``, ``balik``, ``back`` → intent ``show_menu``.
+
+The original ranking is kept behind the override, as the fallback gates do.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.classifier import IntentClassifier
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+
+CHOOSE_OPTION = "choose_option"
+SHOW_MENU = "show_menu"
+OPTION_ENTITY = "option_number"
+# "2", "2.", "(2)", "no 2", "nomor 2", "pilih 2", "pilihan no. 2", "opsi 2", "yang 2", "#2"
+_OPTION = re.compile(
+    r"^\s*(?:(?:no|nmr|nomor|nomer|pilih|pilihan|opsi|option|angka|yang|yg)\b\.?\s*)*"
+    r"[#(]?\s*(?P<number>\d{1,2})\s*[.)]?\s*$",
+    re.IGNORECASE,
+)
+MENU_WORDS = frozenset({"menu", "menu utama", "main menu", "kembali", "balik", "back", "kembali ke menu"})
+
+
+def option_number(text: str) -> int | None:
+    """The option a message that is only a number (1-99) picks, else None."""
+    match = _OPTION.match(text)
+    return int(match.group("number")) if match else None
+
+
+def is_menu_word(text: str) -> bool:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split()) in MENU_WORDS
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class MenuShortcuts(GraphComponent, IntentClassifier):
+    """Deterministic intents for option numbers and menu words."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> MenuShortcuts:
+        return cls()
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            text = str(message.get(TEXT) or "")
+            number = option_number(text)
+            if number is not None:
+                self._override(message, CHOOSE_OPTION)
+                entity = {
+                    "entity": OPTION_ENTITY,
+                    "value": str(number),
+                    "start": 0,
+                    "end": len(text),
+                    "extractor": self.__class__.__name__,
+                }
+                message.set(ENTITIES, [*(message.get(ENTITIES) or []), entity], add_to_output=True)
+            elif is_menu_word(text):
+                self._override(message, SHOW_MENU)
+        return messages
+
+    @staticmethod
+    def _override(message: Message, intent: str) -> None:
+        chosen = {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: 1.0}
+        ranking = [
+            entry for entry in message.get(INTENT_RANKING_KEY) or [] if entry.get(INTENT_NAME_KEY) != intent
+        ]
+        message.set(INTENT, chosen, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [dict(chosen), *ranking], add_to_output=True)

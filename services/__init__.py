@@ -1,0 +1,1 @@
+"""Back-end services the assistant talks to (each one runs as its own process)."""

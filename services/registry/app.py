@@ -1,0 +1,46 @@
+"""The registry web app, built from explicit settings so that tests and the CLI share one path."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio.to_thread
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+
+from services.registry.api import router
+from services.registry.auth import Unauthorised
+from services.registry.database import make_engine, make_session_factory
+from services.registry.errors import RedactedErrorMiddleware, unauthorised_handler, validation_error_handler
+from services.registry.migrate import upgrade_to_head
+from services.registry.settings import RegistrySettings
+from services.registry.state import Clock, RegistryState, utc_now
+
+DESCRIPTION = """\
+Vaccination registry for TanyaVaksin. `POST /v1/lookup` returns a person's doses and next
+appointment once their NIK and birth date match; callers authenticate with the service token.
+"""
+
+
+def create_app(settings: RegistrySettings, *, clock: Clock = utc_now) -> FastAPI:
+    """A new app with its own engine; the schema is migrated to head when it starts."""
+    engine = make_engine(settings.database_url)
+    state = RegistryState(settings, engine, make_session_factory(engine), clock)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if settings.migrate_on_start:
+            await anyio.to_thread.run_sync(upgrade_to_head, engine)
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(title="TanyaVaksin registry", version="1", description=DESCRIPTION, lifespan=lifespan)
+    app.state.registry = state
+    app.include_router(router)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(Unauthorised, unauthorised_handler)
+    app.add_middleware(RedactedErrorMiddleware)
+    return app

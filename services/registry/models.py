@@ -1,0 +1,156 @@
+"""Registry tables (SQLAlchemy 2 ORM). The schema itself is owned by the Alembic migrations."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An instant, stored as naive UTC on every backend and returned aware.
+
+    SQLite has no time zones; storing naive UTC everywhere keeps comparisons identical on both.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("UtcDateTime needs an aware datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if isinstance(value, datetime) else None
+
+
+class AppointmentStatus(str, Enum):
+    SCHEDULED = "scheduled"
+    DONE = "done"
+    MISSED = "missed"
+    CANCELLED = "cancelled"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Recipient(Base):
+    """A person in the registry. The NIK is stored here and nowhere else."""
+
+    __tablename__ = "recipients"
+    __table_args__ = (CheckConstraint("sex IN ('L', 'P')", name="sex"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    nik: Mapped[str] = mapped_column(String(16), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    birth_date: Mapped[date] = mapped_column(Date)
+    sex: Mapped[str] = mapped_column(String(1))
+    phone: Mapped[str] = mapped_column(String(16))  # E.164
+    district: Mapped[str] = mapped_column(String(120))
+
+    doses: Mapped[list[Dose]] = relationship(
+        back_populates="recipient", cascade="all, delete-orphan", order_by="Dose.dose_number"
+    )
+    appointments: Mapped[list[Appointment]] = relationship(
+        back_populates="recipient", cascade="all, delete-orphan", order_by="Appointment.scheduled_at"
+    )
+
+
+class Dose(Base):
+    """A dose given. One row per dose number per person."""
+
+    __tablename__ = "doses"
+    __table_args__ = (
+        UniqueConstraint("recipient_id", "dose_number"),
+        CheckConstraint("dose_number >= 1", name="dose_number_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("recipients.id", ondelete="CASCADE"))
+    dose_number: Mapped[int] = mapped_column(SmallInteger)
+    vaccine_brand: Mapped[str] = mapped_column(String(40))
+    given_on: Mapped[date] = mapped_column(Date)
+    facility: Mapped[str] = mapped_column(String(200))
+    batch: Mapped[str] = mapped_column(String(40))
+
+    recipient: Mapped[Recipient] = relationship(back_populates="doses")
+
+
+class Appointment(Base):
+    """A booked slot. ``scheduled_at`` is the wall-clock time at the facility, as on the card."""
+
+    __tablename__ = "appointments"
+    __table_args__ = (
+        UniqueConstraint("recipient_id", "dose_number", "scheduled_at"),
+        CheckConstraint("dose_number >= 1", name="dose_number_positive"),
+        CheckConstraint("status IN ('scheduled', 'done', 'missed', 'cancelled')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("recipients.id", ondelete="CASCADE"))
+    dose_number: Mapped[int] = mapped_column(SmallInteger)
+    scheduled_at: Mapped[datetime] = mapped_column(DateTime)
+    facility_name: Mapped[str] = mapped_column(String(200))
+    facility_address: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(10))
+
+    recipient: Mapped[Recipient] = relationship(back_populates="appointments")
+
+
+class VerificationFailure(Base):
+    """A failed NIK + birth date check; the lockout counts these, so every instance sees them."""
+
+    __tablename__ = "verification_failures"
+    __table_args__ = (
+        Index(None, "nik_hash", "occurred_at"),
+        Index(None, "conversation_hash", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    nik_hash: Mapped[str] = mapped_column(String(64))
+    conversation_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditEntry(Base):
+    """One lookup attempt: who asked, about which (hashed) NIK, and what they got. Never the NIK."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    caller: Mapped[str] = mapped_column(String(64))
+    client_host: Mapped[str | None] = mapped_column(String(64))
+    nik_hash: Mapped[str | None] = mapped_column(String(64))
+    conversation_hash: Mapped[str | None] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(20))

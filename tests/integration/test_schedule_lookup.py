@@ -1,0 +1,188 @@
+"""Checking a schedule end to end: the real registry, action server and Rasa server, over REST.
+
+The assistant starts the way ``make run`` does (scripts/run_assistant.sh, demo registry seeded
+for today). The tests run in file order: the lockout, then one long conversation that ends with
+the registry killed, then a search of the tracker database and of every log the processes wrote
+for the NIKs and birth dates typed, in any form.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+
+import httpx
+import pytest
+import yaml
+
+from actions.dates import format_day_and_date
+from actions.schedule import today_in_indonesia
+from services.registry.demo import DEMO_PERSON, DEMO_PERSON_NEXT_APPOINTMENT_DAYS, FULLY_VACCINATED_PERSON
+from tools.assistant_process import ROOT, AssistantProcess, start_assistant
+
+RASA_PORT = 15405
+ACTION_PORT = 15455
+REGISTRY_PORT = 15406
+
+BUDI_SPACED = "3174 0517 0885 9001"
+AGUS_SPACED = "3578 0305 0172 9002"
+# Everything typed in this file that identifies someone, in the forms people write it.
+PERSONAL = (
+    DEMO_PERSON.nik, BUDI_SPACED, "3174-0517-0885-9001", "3174.0517.0885.9001",
+    "1985-08-17", "17-08-1985", "17/08/1985", "17/8/85", "17 agustus 1985", "17 agt 85", "17081985",
+    "18 agustus 1985", "31-02-1985",
+    FULLY_VACCINATED_PERSON.nik, AGUS_SPACED, "1972-01-05", "05-01-1972", "5/1/72", "5 januari 1972",
+    "06-01-1972", "6 jan 1972", "07/01/72", "5 februari 1972", "05-01-1973",
+)  # fmt: skip
+NIK_ANY_SPACING = (
+    re.compile(r"3174\D{0,3}0517\D{0,3}0885\D{0,3}9001"),
+    re.compile(r"3578\D{0,3}0305\D{0,3}0172\D{0,3}9002"),
+)
+
+
+def response_text(name: str) -> str:
+    for file in (ROOT / "rasa_project" / "domain").glob("*.yml"):
+        responses = (yaml.safe_load(file.read_text(encoding="utf-8")) or {}).get("responses", {})
+        if name in responses:
+            return str(responses[name][0]["text"])
+    raise KeyError(name)
+
+
+def faq_answers() -> set[str]:
+    answers = set()
+    for file in (ROOT / "rasa_project" / "domain").glob("*.yml"):
+        responses = (yaml.safe_load(file.read_text(encoding="utf-8")) or {}).get("responses", {})
+        answers |= {str(v[0]["text"]) for name, v in responses.items() if name.startswith("utter_faq/")}
+    return answers
+
+
+ASK_NIK = response_text("utter_ask_schedule_nik")
+ASK_BIRTH_DATE = response_text("utter_ask_schedule_birth_date")
+NO_MATCH = response_text("utter_schedule_no_match")
+UNAVAILABLE = response_text("utter_schedule_unavailable")
+CANCELLED = response_text("utter_schedule_cancelled")
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AssistantProcess]:
+    running = start_assistant(
+        tmp_path_factory.mktemp("schedule-run"), RASA_PORT, ACTION_PORT, registry_port=REGISTRY_PORT
+    )
+    try:
+        running.wait_until_up()
+        yield running
+    finally:
+        running.stop()
+
+
+class Chat:
+    def __init__(self, assistant: AssistantProcess, sender: str) -> None:
+        self.assistant = assistant
+        self.sender = sender
+
+    def say(self, text: str) -> str:
+        """The bot's replies, rejoined: the REST channel sends each paragraph as its own message."""
+        return "\n\n".join(message.get("text", "") for message in self.assistant.say(self.sender, text))
+
+
+def replies(*texts: str) -> str:
+    return "\n\n".join(texts)
+
+
+def test_six_failed_checks_lock_the_nik_and_the_right_birth_date_is_refused(
+    assistant: AssistantProcess,
+) -> None:
+    chat = Chat(assistant, "it-lock-a")
+    assert chat.say("tolong cek jadwal vaksin bapak saya") == ASK_NIK
+    for wrong in ("06-01-1972", "6 jan 1972", "07/01/72", "5 Februari 1972", "05-01-1973"):
+        assert chat.say(AGUS_SPACED) == ASK_BIRTH_DATE
+        assert chat.say(wrong) == replies(NO_MATCH, ASK_NIK)  # another try is offered right away
+    assert chat.say(AGUS_SPACED) == ASK_BIRTH_DATE
+    locked = chat.say("05-01-1972")  # the right one, the 6th attempt
+    assert "Terlalu banyak percobaan" in locked and "119 ext. 9" in locked and "puskesmas" in locked
+
+    other = Chat(assistant, "it-lock-b")  # another chat: it is the NIK that is locked
+    assert other.say("cek jadwal vaksin") == ASK_NIK
+    assert other.say(FULLY_VACCINATED_PERSON.nik) == ASK_BIRTH_DATE
+    locked_too = other.say("5/1/72")
+    assert "Terlalu banyak percobaan" in locked_too
+
+
+def test_a_full_lookup_conversation(assistant: AssistantProcess) -> None:
+    chat = Chat(assistant, "it-budi")
+    assert chat.say("kapan jadwal vaksin saya?") == ASK_NIK
+
+    # A malformed NIK is explained and asked again.
+    assert chat.say("3174 0517 0885") == replies("NIK harus 16 angka, yang Anda kirim 12 angka.", ASK_NIK)
+    # A FAQ in the middle is answered, and the form asks again.
+    assert chat.say("vaksin bayar ga?") == replies(response_text("utter_faq/biaya"), ASK_NIK)
+    assert chat.say(f"NIK saya {BUDI_SPACED}") == ASK_BIRTH_DATE
+    # A wrong birth date: no match, another try offered.
+    assert chat.say("18 Agustus 1985") == replies(NO_MATCH, ASK_NIK)
+    assert chat.say(DEMO_PERSON.nik) == ASK_BIRTH_DATE
+    # An impossible date is explained and asked again.
+    impossible = chat.say("31-02-1985")
+    assert "tidak ada di bulan tersebut" in impossible and impossible.endswith(ASK_BIRTH_DATE)
+    # The right one: doses and the next appointment, in Indonesian.
+    answer = chat.say("17/8/85")
+    appointment = today_in_indonesia() + timedelta(days=DEMO_PERSON_NEXT_APPOINTMENT_DAYS)
+    assert "B*** S*****o" in answer
+    assert "• Dosis 1: Sinovac, 8 Maret 2021, Puskesmas Kecamatan Kebayoran Lama" in answer
+    assert f"{format_day_and_date(appointment)} pukul 09.00" in answer
+    assert "Jl. Ciledug Raya No. 17" in answer
+
+    # Someone else's schedule, then batal in the middle.
+    assert chat.say("sekarang cek jadwal vaksin ibu saya") == ASK_NIK
+    assert chat.say("3174-0517-0885-9001") == ASK_BIRTH_DATE
+    assert chat.say("batal") == CANCELLED
+    assert chat.say("apakah vaksin halal?") in faq_answers()  # the form is gone
+
+    # The registry goes away in the middle of a check: an apology, and the FAQ goes on.
+    assert chat.say("cek jadwal vaksin saya lagi dong") == ASK_NIK
+    assert chat.say(DEMO_PERSON.nik) == ASK_BIRTH_DATE
+    kill_the_registry(assistant)
+    assert chat.say("17 agt 85") == UNAVAILABLE
+    assert chat.say("vaksin bayar ga?") == response_text("utter_faq/biaya")
+    assert set(assistant.member_pids()) == {"rasa server", "action server"}
+
+
+def kill_the_registry(assistant: AssistantProcess) -> None:
+    pid = assistant.member_pids()["registry"]
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while "registry" in assistant.member_pids():
+        assert time.monotonic() < deadline, "the registry did not stop"
+        time.sleep(0.2)
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(f"{assistant.registry_url}/health", timeout=2)
+
+
+def test_nothing_personal_in_the_tracker_database_or_any_log(assistant: AssistantProcess) -> None:
+    files = sorted(assistant.run_dir.glob("tracker.db*")) + sorted(assistant.run_dir.rglob("*.log"))
+    assert assistant.run_dir / "tracker.db" in files and assistant.log_file in files
+    found = {}
+    for file in files:
+        content = file.read_bytes().decode("latin-1").lower()
+        hits = [form for form in PERSONAL if form in content]
+        hits += [pattern.pattern for pattern in NIK_ANY_SPACING if pattern.search(content)]
+        if hits:
+            found[file.name] = hits
+    assert found == {}
+    # And the conversations are really there, redacted: the search looked at the right data.
+    tracker_db = (assistant.run_dir / "tracker.db").read_bytes().decode("latin-1")
+    assert "it-budi" in tracker_db and "[NIK]" in tracker_db and "[TANGGAL]" in tracker_db
+
+
+def test_the_run_folder_holds_only_what_is_searched_or_expected(assistant: AssistantProcess) -> None:
+    """A new log file elsewhere in the run folder would escape the search above."""
+    unexpected = [
+        path.name
+        for path in assistant.run_dir.iterdir()
+        if path.name not in {"assistant.log", "secrets.env"}
+        and not path.name.startswith(("tracker.db", "registry.db"))  # registry.db is the registry itself
+    ]
+    assert unexpected == []

@@ -1,0 +1,284 @@
+"""The WhatsApp channel of the real Rasa server, driven with Meta's payload shapes.
+
+The assistant starts the way ``make run`` does, with the channel pointed at the
+fake Graph API (tools/whatsapp/fake_graph_api.py) served from this process; what
+the bot "sent to the phone" is read back from the fake.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+import statistics
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from rasa_project.channels.privacy import conversation_id
+from tools.assistant_process import ROOT, AssistantProcess, start_assistant
+from tools.whatsapp import payloads
+from tools.whatsapp.fake_graph_api import FakeGraphApi, FakeGraphApiThread
+
+RASA_PORT = 15205
+ACTION_PORT = 15255
+FAKE_PORT = 15289
+SECRETS = {
+    "WHATSAPP_VERIFY_TOKEN": "it-verify-token",
+    "WHATSAPP_APP_SECRET": "it-app-secret",
+    "WHATSAPP_ACCESS_TOKEN": "it-access-token",
+    "WHATSAPP_SENDER_HASH_KEY": "it-sender-hash-key",
+}
+ANSWER_SECONDS = 60.0
+QUIET_SECONDS = 3.0  # how long "nothing more arrives" is watched for
+_phones = (f"62811{n:07d}" for n in itertools.count(1000))
+
+
+def response_text(name: str) -> str:
+    for file in (ROOT / "rasa_project" / "domain").glob("*.yml"):
+        responses = (yaml.safe_load(file.read_text(encoding="utf-8")) or {}).get("responses", {})
+        if name in responses:
+            return str(responses[name][0]["text"])
+    raise KeyError(name)
+
+
+class WhatsAppRig:
+    """The running assistant, the fake Graph API, and one simulated phone per test."""
+
+    def __init__(self, run_dir: Path, fake: FakeGraphApiThread) -> None:
+        self.run_dir = run_dir
+        self.fake = fake
+        self.env = {
+            **SECRETS,
+            "WHATSAPP_PHONE_NUMBER_ID": payloads.DEFAULT_PHONE_NUMBER_ID,
+            "WHATSAPP_GRAPH_API_URL": f"{fake.base_url}/v21.0",
+            "WHATSAPP_SEEN_STORE_URL": "",
+        }
+        self.phones_used: list[str] = []
+        self.assistant = self._start()
+
+    def _start(self) -> AssistantProcess:
+        running = start_assistant(self.run_dir, RASA_PORT, ACTION_PORT, extra_env=self.env)
+        try:
+            running.wait_until_up()
+        except BaseException:
+            running.stop()
+            raise
+        return running
+
+    def restart(self) -> None:
+        self.assistant.stop()
+        self.assistant = self._start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{RASA_PORT}/webhooks/whatsapp/webhook"
+
+    def new_phone(self) -> str:
+        phone = next(_phones)
+        self.phones_used.append(phone)
+        return phone
+
+    def post(self, body: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
+        signed = payloads.signed_headers(body, SECRETS["WHATSAPP_APP_SECRET"]) if headers is None else headers
+        return httpx.post(self.url, content=body, headers=signed, timeout=30)
+
+    def deliver(self, *messages: payloads.Message) -> httpx.Response:
+        return self.post(payloads.encode(payloads.messages_delivery(*messages)))
+
+    def replies(self, phone: str, count: int) -> list[dict[str, Any]]:
+        """The first ``count`` messages sent to ``phone``; fails if they do not come."""
+        deadline = time.monotonic() + ANSWER_SECONDS
+        while time.monotonic() < deadline:
+            sent = [record["message"] for record in self.fake.fake.sent(to=phone)]
+            if len(sent) >= count:
+                return sent
+            time.sleep(0.1)
+        raise AssertionError(f"{count} replies expected, got {self.fake.fake.sent(to=phone)}")
+
+    def settled_replies(self, phone: str, count: int) -> list[dict[str, Any]]:
+        """All messages sent to ``phone`` once ``count`` arrived and nothing more came for a while."""
+        self.replies(phone, count)
+        time.sleep(QUIET_SECONDS)
+        return [record["message"] for record in self.fake.fake.sent(to=phone)]
+
+    def tracker_rows(self, phone: str) -> int:
+        pseudonym = conversation_id(phone, SECRETS["WHATSAPP_SENDER_HASH_KEY"])
+        with sqlite3.connect(self.run_dir / "tracker.db") as database:
+            [(count,)] = database.execute("SELECT COUNT(*) FROM events WHERE sender_id = ?", (pseudonym,))
+        return int(count)
+
+
+def bodies(messages: list[dict[str, Any]]) -> list[str]:
+    return [
+        message["text"]["body"] if message["type"] == "text" else message["interactive"]["body"]["text"]
+        for message in messages
+    ]
+
+
+@pytest.fixture(scope="module")
+def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WhatsAppRig]:
+    fake = FakeGraphApiThread(FakeGraphApi(access_token=SECRETS["WHATSAPP_ACCESS_TOKEN"]), FAKE_PORT).start()
+    try:
+        running = WhatsAppRig(tmp_path_factory.mktemp("whatsapp-run"), fake)
+        try:
+            yield running
+        finally:
+            running.assistant.stop()
+    finally:
+        fake.stop()
+
+
+def test_verification_handshake(rig: WhatsAppRig) -> None:
+    query = {
+        "hub.mode": "subscribe",
+        "hub.verify_token": SECRETS["WHATSAPP_VERIFY_TOKEN"],
+        "hub.challenge": "8472",
+    }
+    answer = httpx.get(rig.url, params=query)
+    assert (answer.status_code, answer.text) == (200, "8472")
+    wrong = httpx.get(rig.url, params={**query, "hub.verify_token": "guess"})
+    assert wrong.status_code == 403
+    assert "8472" not in wrong.text
+
+
+def test_a_faq_question_is_answered(rig: WhatsAppRig) -> None:
+    phone = rig.new_phone()
+    assert rig.deliver(payloads.text_message(phone, "vaksin bayar ga?")).status_code == 200
+    [reply] = rig.replies(phone, 1)
+    assert reply["type"] == "text"
+    assert reply["messaging_product"] == "whatsapp"
+    assert reply["text"]["body"] == response_text("utter_faq/biaya")
+
+
+@pytest.mark.parametrize("signature", ["missing", "wrong secret", "tampered body"])
+def test_bad_and_missing_signatures_are_refused_and_not_processed(rig: WhatsAppRig, signature: str) -> None:
+    phone = rig.new_phone()
+    body = payloads.encode(payloads.messages_delivery(payloads.text_message(phone, "halo")))
+    headers = {"Content-Type": "application/json"}
+    if signature == "wrong secret":
+        headers = payloads.signed_headers(body, "not-the-app-secret")
+    if signature == "tampered body":
+        headers = payloads.signed_headers(body, SECRETS["WHATSAPP_APP_SECRET"])
+        body = body.replace(b"halo", b"hola")
+    assert rig.post(body, headers).status_code == 403
+    time.sleep(QUIET_SECONDS)
+    assert rig.fake.fake.sent(to=phone) == []
+    assert rig.tracker_rows(phone) == 0
+
+
+def test_button_and_list_replies_reach_the_assistant_as_their_id(rig: WhatsAppRig) -> None:
+    phone = rig.new_phone()
+    rig.deliver(payloads.button_reply(phone, "/greet", "Halo"))
+    rig.replies(phone, 1)
+    rig.deliver(payloads.list_reply(phone, "/bot_challenge", "Anda bot?", "Tanya siapa yang menjawab"))
+    rig.replies(phone, 2)
+    rig.deliver(payloads.template_button(phone, "/human_handoff", "Hubungi petugas"))
+    assert bodies(rig.settled_replies(phone, 3)) == [
+        response_text("utter_greet"),
+        response_text("utter_bot_challenge"),
+        response_text("utter_human_handoff"),
+    ]
+
+
+def test_statuses_are_acknowledged_and_ignored(rig: WhatsAppRig) -> None:
+    phone = rig.new_phone()
+    statuses = [payloads.status_update(phone, state) for state in ("sent", "delivered", "read")]
+    assert rig.post(payloads.encode(payloads.delivery(payloads.change(statuses=statuses)))).status_code == 200
+    time.sleep(QUIET_SECONDS)
+    assert rig.fake.fake.sent(to=phone) == []
+    assert rig.tracker_rows(phone) == 0
+
+
+@pytest.mark.parametrize("kind", ["image", "audio", "location", "sticker"])
+def test_media_gets_the_text_only_notice_and_the_menu(rig: WhatsAppRig, kind: str) -> None:
+    phone = rig.new_phone()
+    rig.deliver(payloads.non_text_message(phone, kind))
+    notice, menu = bodies(rig.settled_replies(phone, 2))
+    assert "hanya bisa membaca pesan teks" in notice and "*menu*" in notice
+    assert menu == response_text("utter_menu")
+
+
+def test_several_messages_and_entries_in_one_delivery(rig: WhatsAppRig) -> None:
+    phone, other = rig.new_phone(), rig.new_phone()
+    document = payloads.delivery(
+        payloads.change(
+            [payloads.text_message(phone, "halo"), payloads.text_message(other, "vaksin halal?")]
+        ),
+        payloads.change(statuses=[payloads.status_update(phone)]),
+        payloads.change([payloads.text_message(phone, "vaksin bayar ga?")]),
+        entries=2,
+    )
+    assert rig.post(payloads.encode(document)).status_code == 200
+    assert bodies(rig.settled_replies(phone, 2)) == [
+        response_text("utter_greet"),
+        response_text("utter_faq/biaya"),
+    ]
+    assert bodies(rig.replies(other, 1)) == [response_text("utter_faq/halal")]
+
+
+def test_a_delivery_sent_three_times_is_answered_once_also_after_a_restart(rig: WhatsAppRig) -> None:
+    phone = rig.new_phone()
+    body = payloads.encode(payloads.messages_delivery(payloads.text_message(phone, "vaksin bayar ga?")))
+    assert [rig.post(body).status_code for _ in range(3)] == [200, 200, 200]
+    assert len(rig.settled_replies(phone, 1)) == 1
+
+    rig.restart()
+    assert [rig.post(body).status_code for _ in range(3)] == [200, 200, 200]
+    rig.deliver(payloads.text_message(phone, "halo"))  # a new message is still answered
+    replies = rig.settled_replies(phone, 2)
+    assert bodies(replies) == [response_text("utter_faq/biaya"), response_text("utter_greet")]
+
+
+def test_malformed_json_is_400_and_the_next_request_is_answered(rig: WhatsAppRig) -> None:
+    broken = b'{"object":"whatsapp_business_account","entry":[{"changes":['
+    assert rig.post(broken).status_code == 400
+    wrong_shape = payloads.encode({"object": "whatsapp_business_account", "entry": [{"changes": "x"}]})
+    assert rig.post(wrong_shape).status_code == 400
+    phone = rig.new_phone()
+    assert rig.deliver(payloads.text_message(phone, "halo")).status_code == 200
+    assert bodies(rig.replies(phone, 1)) == [response_text("utter_greet")]
+
+
+def test_a_429_from_the_graph_api_is_retried(rig: WhatsAppRig) -> None:
+    phone = rig.new_phone()
+    rig.fake.fake.fail_next(429, 503)
+    rig.deliver(payloads.text_message(phone, "vaksin bayar ga?"))
+    assert bodies(rig.settled_replies(phone, 1)) == [response_text("utter_faq/biaya")]
+    tries = [
+        attempt["status"] for attempt in rig.fake.fake.attempts() if attempt["message"].get("to") == phone
+    ]
+    assert tries == [429, 503, 200]
+
+
+def test_the_webhook_acknowledges_fast(rig: WhatsAppRig) -> None:
+    phone = rig.new_phone()
+    latencies = []
+    for index in range(20):
+        body = payloads.encode(
+            payloads.messages_delivery(payloads.text_message(phone, f"vaksin halal? {index}"))
+        )
+        started = time.perf_counter()
+        assert rig.post(body).status_code == 200
+        latencies.append(time.perf_counter() - started)
+    median = statistics.median(latencies)
+    print(f"webhook ack latency: median {median * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms")
+    assert median <= 0.25
+    rig.replies(phone, 20)
+
+
+def test_no_phone_number_is_stored_in_plaintext(rig: WhatsAppRig) -> None:
+    phone = rig.new_phone()
+    rig.deliver(payloads.text_message(phone, "vaksin halal?"))
+    rig.replies(phone, 1)
+    assert rig.tracker_rows(phone) > 0
+    stored = (rig.run_dir / "tracker.db").read_bytes()
+    logged = rig.assistant.log_file.read_bytes()
+    assert rig.phones_used
+    for used in rig.phones_used:
+        assert used.encode() not in stored, f"{used} is in the tracker database"
+        assert used.encode() not in logged, f"{used} is in the assistant log"

@@ -1,0 +1,101 @@
+"""The blended decision lands where Rasa's rules and ``utter_faq`` read it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from rasa_project.components.answer_ensemble import (
+    AnswerEnsembleClassifier,
+    blend,
+    neural_probabilities,
+    rewrite_prediction,
+)
+from rasa_project.components.indonesian_tokenizer import IndonesianSpacyTokenizer
+
+
+def neural_parse() -> dict[str, Any]:
+    return {
+        "text": "vaksin bayar ga",
+        "intent": {"name": "faq", "confidence": 0.9},
+        "intent_ranking": [{"name": "faq", "confidence": 0.9}, {"name": "greet", "confidence": 0.1}],
+        "response_selector": {
+            "faq": {
+                "ranking": [
+                    {"intent_response_key": "faq/halal", "confidence": 0.6},
+                    {"intent_response_key": "faq/biaya", "confidence": 0.4},
+                ],
+                "response": {"intent_response_key": "faq/halal", "utter_action": "utter_faq/halal"},
+            }
+        },
+    }
+
+
+def test_neural_probabilities_spread_faq_over_the_answers() -> None:
+    assert neural_probabilities(neural_parse(), "faq") == pytest.approx(
+        {"greet": 0.1, "faq/halal": 0.54, "faq/biaya": 0.36}
+    )
+
+
+def test_blend_weighs_the_linear_model() -> None:
+    blended = blend({"faq/biaya": 1.0}, {"faq/halal": 1.0}, linear_weight=0.8)
+    assert blended == pytest.approx({"faq/biaya": 0.8, "faq/halal": 0.2})
+
+
+def test_rewrite_points_utter_faq_at_the_blended_answer() -> None:
+    data = neural_parse()
+    rewrite_prediction(data, {"faq/biaya": 0.6, "faq/halal": 0.2, "greet": 0.2}, "faq")
+    assert data["intent"]["name"] == "faq"
+    assert data["intent"]["confidence"] == pytest.approx(0.8)
+    assert data["intent"]["full_retrieval_intent_name"] == "faq/biaya"
+    response = data["response_selector"]["faq"]["response"]
+    assert response["utter_action"] == "utter_faq/biaya"
+    assert response["confidence"] == pytest.approx(0.75)
+    assert [entry["intent_response_key"] for entry in data["response_selector"]["faq"]["ranking"]] == [
+        "faq/biaya",
+        "faq/halal",
+    ]
+
+
+def test_a_core_intent_can_win_over_faq() -> None:
+    data = neural_parse()
+    rewrite_prediction(data, {"faq/biaya": 0.2, "faq/halal": 0.1, "greet": 0.7}, "faq")
+    assert data["intent"] == {"name": "greet", "confidence": pytest.approx(0.7)}
+    assert [entry["name"] for entry in data["intent_ranking"]] == ["greet", "faq"]
+
+
+def test_trains_persists_and_loads(tmp_path: Any) -> None:
+    tokenizer = IndonesianSpacyTokenizer(IndonesianSpacyTokenizer.get_default_config())
+    examples = []
+    for text, intent, key in [
+        ("vaksin bayar ga", "faq", "faq/biaya"),
+        ("berapa biaya vaksin", "faq", "faq/biaya"),
+        ("vaksin gratis kah", "faq", "faq/biaya"),
+        ("vaksin halal ga", "faq", "faq/halal"),
+        ("apakah vaksin mengandung babi", "faq", "faq/halal"),
+        ("fatwa mui vaksin", "faq", "faq/halal"),
+        ("halo min", "greet", None),
+        ("selamat pagi", "greet", None),
+        ("hai", "greet", None),
+    ]:
+        data = {"text": text, "intent": intent}
+        if key:
+            data["intent_response_key"] = key
+        examples.append(Message(data))
+    training = tokenizer.process_training_data(TrainingData(examples))
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("ensemble")
+    config = AnswerEnsembleClassifier.get_default_config() | {"linear_weight": 1.0}
+    AnswerEnsembleClassifier(config, storage, resource).train(training)
+
+    loaded = AnswerEnsembleClassifier.load(config, storage, resource, None)
+    [message] = tokenizer.process([Message({"text": "vaksinnya bayar?"})])
+    message.data.update({"intent": {"name": "greet", "confidence": 0.9}, "intent_ranking": []})
+    loaded.process([message])
+    assert message.data["intent"]["name"] == "faq"
+    assert message.data["response_selector"]["faq"]["response"]["utter_action"] == "utter_faq/biaya"

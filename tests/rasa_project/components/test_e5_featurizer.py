@@ -1,0 +1,51 @@
+"""Sentence meaning reaches the classifiers as one dense feature per text."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from rasa.shared.nlu.constants import RESPONSE, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from rasa_project.components.e5_featurizer import MultilingualE5Featurizer
+
+
+@pytest.fixture(scope="module")
+def featurizer() -> MultilingualE5Featurizer:
+    return MultilingualE5Featurizer(MultilingualE5Featurizer.get_default_config(), "e5")
+
+
+def sentence_vector(message: Message, attribute: str = TEXT) -> np.ndarray:
+    _, sentence = message.get_dense_features(attribute)
+    assert sentence is not None
+    return np.asarray(sentence.features)[0]
+
+
+def test_each_message_gets_a_normalised_384_dimensional_sentence_feature(
+    featurizer: MultilingualE5Featurizer,
+) -> None:
+    [message] = featurizer.process([Message({TEXT: "vaksin bayar ga?"})])
+    sequence, sentence = message.get_dense_features(TEXT)
+    assert sequence is None
+    assert sentence is not None and sentence.features.shape == (1, 384)
+    assert np.linalg.norm(sentence.features) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_a_paraphrase_is_closer_than_another_topic(featurizer: MultilingualE5Featurizer) -> None:
+    asked, paraphrase, other = featurizer.process(
+        [
+            Message({TEXT: "vaksinnya gratis kan?"}),
+            Message({TEXT: "apakah vaksinasi dikenakan biaya"}),
+            Message({TEXT: "ibu hamil boleh divaksin?"}),
+        ]
+    )
+    query = sentence_vector(asked)
+    assert query @ sentence_vector(paraphrase) > query @ sentence_vector(other)
+
+
+def test_training_data_answers_are_featurised_as_passages(featurizer: MultilingualE5Featurizer) -> None:
+    example = Message({TEXT: "vaksin halal?", RESPONSE: "Vaksin COVID-19 sudah mendapat fatwa MUI."})
+    featurizer.process_training_data(TrainingData([example]))
+    assert sentence_vector(example, RESPONSE).shape == (384,)
+    assert not np.allclose(sentence_vector(example, RESPONSE), sentence_vector(example, TEXT))
