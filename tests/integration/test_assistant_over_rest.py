@@ -52,6 +52,16 @@ def test_conversations_are_kept_in_the_embedded_sqlite_store(assistant: Assistan
     assert ("bot",) in rows
 
 
+def group_members_after_graceful_shutdown(group: int, seconds: float) -> str:
+    """Servers finish their graceful shutdown (Sanic workers take a moment) within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        members = subprocess.run(["pgrep", "-g", str(group)], capture_output=True, text=True).stdout
+        if not members.strip() or time.monotonic() > deadline:
+            return members.strip()
+        time.sleep(0.5)
+
+
 def test_sigterm_to_the_process_group_stops_everything(tmp_path: Path) -> None:
     running = start_assistant(tmp_path, rasa_port=15105, action_port=15155)
     try:
@@ -60,9 +70,8 @@ def test_sigterm_to_the_process_group_stops_everything(tmp_path: Path) -> None:
     finally:
         os.killpg(running.process.pid, signal.SIGTERM)
     running.process.wait(timeout=60)
-    time.sleep(1)
-    leftovers = subprocess.run(["pgrep", "-g", str(running.process.pid)], capture_output=True, text=True)
-    assert leftovers.stdout.strip() == "", f"processes left behind: {leftovers.stdout}"
+    leftovers = group_members_after_graceful_shutdown(running.process.pid, seconds=30)
+    assert leftovers == "", f"processes left behind: {leftovers}"
     for port in (15105, 15155):
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
