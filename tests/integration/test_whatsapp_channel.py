@@ -177,11 +177,11 @@ def test_button_and_list_replies_reach_the_assistant_as_their_id(rig: WhatsAppRi
     rig.replies(phone, 1)
     rig.deliver(payloads.list_reply(phone, "/bot_challenge", "Anda bot?", "Tanya siapa yang menjawab"))
     rig.replies(phone, 2)
-    rig.deliver(payloads.template_button(phone, "/human_handoff", "Hubungi petugas"))
+    rig.deliver(payloads.template_button(phone, "/thank", "Terima kasih"))
     assert bodies(rig.settled_replies(phone, 3)) == [
         response_text("utter_greet"),
         response_text("utter_bot_challenge"),
-        response_text("utter_human_handoff"),
+        response_text("utter_thank"),
     ]
 
 
