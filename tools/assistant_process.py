@@ -106,6 +106,8 @@ def start_assistant(
     environment = {
         **os.environ,
         "REGISTRY_DATABASE_URL": f"sqlite:///{run_dir / 'registry.db'}",
+        # the stricter mode, which the second-stage tests exercise; `make run` defaults to off
+        "TANYAVAKSIN_ANSWER_CHECK": os.environ.get("TANYAVAKSIN_ANSWER_CHECK", "1"),
         **(extra_env or {}),
         "RASA_PORT": str(rasa_port),
         "ACTION_PORT": str(action_port),
