@@ -11,22 +11,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-import yaml
 
-from tools.assistant_process import ROOT, AssistantProcess, start_assistant
-
-
-def response_text(name: str) -> str:
-    for file in (ROOT / "rasa_project" / "domain").glob("*.yml"):
-        responses = (yaml.safe_load(file.read_text(encoding="utf-8")) or {}).get("responses", {})
-        if name in responses:
-            return str(responses[name][0]["text"])
-    raise KeyError(name)
-
-
-def reply(messages: list[dict]) -> str:
-    """What the user reads: Rasa's REST channel sends each paragraph as its own message."""
-    return "\n\n".join(message.get("text", "") for message in messages)
+from tests.integration.support import reply, response_text
+from tools.assistant_process import AssistantProcess, start_assistant
 
 
 def test_a_faq_question_gets_its_answer(assistant: AssistantProcess) -> None:

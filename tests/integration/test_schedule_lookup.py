@@ -22,6 +22,7 @@ import yaml
 from actions.dates import format_day_and_date
 from actions.schedule import today_in_indonesia
 from services.registry.demo import DEMO_PERSON, DEMO_PERSON_NEXT_APPOINTMENT_DAYS, FULLY_VACCINATED_PERSON
+from tests.integration.support import response_text
 from tools.assistant_process import ROOT, AssistantProcess, start_assistant
 
 RASA_PORT = 15405
@@ -42,14 +43,6 @@ NIK_ANY_SPACING = (
     re.compile(r"3174\D{0,3}0517\D{0,3}0885\D{0,3}9001"),
     re.compile(r"3578\D{0,3}0305\D{0,3}0172\D{0,3}9002"),
 )
-
-
-def response_text(name: str) -> str:
-    for file in (ROOT / "rasa_project" / "domain").glob("*.yml"):
-        responses = (yaml.safe_load(file.read_text(encoding="utf-8")) or {}).get("responses", {})
-        if name in responses:
-            return str(responses[name][0]["text"])
-    raise KeyError(name)
 
 
 def faq_answers() -> set[str]:

@@ -10,9 +10,8 @@ import json
 import sqlite3
 from typing import Any
 
-import yaml
-
-from tools.assistant_process import ROOT, AssistantProcess
+from tests.integration.support import reply, response_text
+from tools.assistant_process import AssistantProcess
 from tools.handoff_review import read_events, waiting
 
 # Rasa's NLU is not sure of it (nlu_fallback): alone, it could only show the menu. The semantic
@@ -25,18 +24,6 @@ SEMANTIC_ONLY = (
 )
 # Rasa is sure (faq/ibu_hamil) but the semantic search prefers other topics: "did you mean", Rasa's first.
 IN_DOUBT = ("bumil usia kandungan 5 bulan udah bisa divaksin belum", "ibu_hamil")
-
-
-def response_text(name: str) -> str:
-    for file in (ROOT / "rasa_project" / "domain").glob("*.yml"):
-        responses = (yaml.safe_load(file.read_text(encoding="utf-8")) or {}).get("responses", {})
-        if name in responses:
-            return str(responses[name][0]["text"])
-    raise KeyError(name)
-
-
-def reply(messages: list[dict[str, Any]]) -> str:
-    return "\n\n".join(message.get("text", "") for message in messages)
 
 
 def buttons(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:

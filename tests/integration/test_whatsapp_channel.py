@@ -17,10 +17,10 @@ from typing import Any
 
 import httpx
 import pytest
-import yaml
 
 from rasa_project.channels.privacy import conversation_id
-from tools.assistant_process import ROOT, AssistantProcess, start_assistant
+from tests.integration.support import response_text
+from tools.assistant_process import AssistantProcess, start_assistant
 from tools.whatsapp import payloads
 from tools.whatsapp.fake_graph_api import FakeGraphApi, FakeGraphApiThread
 
@@ -36,14 +36,6 @@ SECRETS = {
 ANSWER_SECONDS = 60.0
 QUIET_SECONDS = 3.0  # how long "nothing more arrives" is watched for
 _phones = (f"62811{n:07d}" for n in itertools.count(1000))
-
-
-def response_text(name: str) -> str:
-    for file in (ROOT / "rasa_project" / "domain").glob("*.yml"):
-        responses = (yaml.safe_load(file.read_text(encoding="utf-8")) or {}).get("responses", {})
-        if name in responses:
-            return str(responses[name][0]["text"])
-    raise KeyError(name)
 
 
 class WhatsAppRig:
