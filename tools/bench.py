@@ -31,14 +31,11 @@ import httpx
 import yaml
 
 from tools.assistant_process import ROOT, AssistantProcess, start_assistant
+from tools.evaluation.heldout import read_labelled_messages
 
 
 def heldout_texts() -> list[str]:
-    texts = []
-    for file in sorted((ROOT / "data" / "heldout").glob("*.yml")):
-        for item in yaml.safe_load(file.read_text(encoding="utf-8"))["nlu"]:
-            texts += [line.strip()[2:] for line in item["examples"].splitlines() if line.strip()]
-    return texts
+    return [message.text for message in read_labelled_messages(ROOT / "data" / "heldout")]
 
 
 def percentile(values: list[float], fraction: float) -> float:
