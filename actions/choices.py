@@ -143,9 +143,28 @@ def slot_set_in(events: Sequence[Mapping[str, Any]], slot: str) -> tuple[bool, A
 
 
 def offered_last_turn(events: Sequence[Mapping[str, Any]]) -> list[str] | None:
-    """The options the last bot turn offered, or None when it offered none."""
-    found, value = slot_set_in(previous_turn(events), OFFERED_OPTIONS)
-    return [str(option) for option in value] if found and isinstance(value, list) and value else None
+    """The options the last bot turn offered, or None when it offered none.
+
+    Actions that show options remember them in ``offered_options``; a response with buttons uttered
+    by a rule does not, so its buttons count too: on WhatsApp more than ten of them arrive as
+    numbered text, and the number typed back must pick the same option.
+    """
+    turn = previous_turn(events)
+    found, value = slot_set_in(turn, OFFERED_OPTIONS)
+    if found and isinstance(value, list) and value:
+        return [str(option) for option in value]
+    shown = buttons_shown_in(turn)
+    return payloads(shown) if shown else None
+
+
+def buttons_shown_in(events: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The buttons of the last bot message in these events that had any."""
+    for event in reversed(events):
+        data = event.get("data") if event.get("event") == "bot" else None
+        buttons = data.get("buttons") if isinstance(data, Mapping) else None
+        if isinstance(buttons, list) and buttons:
+            return [button for button in buttons if isinstance(button, Mapping)]
+    return []
 
 
 def previous_streak(events: Sequence[Mapping[str, Any]]) -> int:

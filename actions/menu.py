@@ -41,6 +41,8 @@ from actions.choices import (
 from actions.handoff import release_handoff, request_handoff
 
 DID_YOU_MEAN_RESPONSE = "utter_did_you_mean"
+# WhatsApp's reply buttons: more become a list, one more tap for the recipient
+MAX_DID_YOU_MEAN_BUTTONS = 3
 UNKNOWN_OPTION_RESPONSE = "utter_option_unknown"
 FALLBACK_MENU_RESPONSE = "utter_uncertain_answer"
 SCHEDULE_FORM = "schedule_form"
@@ -83,12 +85,18 @@ def answer_topic(dispatcher: CollectingDispatcher, domain: dict[str, Any], topic
 def offer_topics(
     dispatcher: CollectingDispatcher, domain: dict[str, Any], topics: Sequence[str]
 ) -> list[EventType]:
-    """ "Apakah maksud Anda:" with the topics (≤ 3) and "Menu lainnya", as buttons and numbered."""
+    """ "Apakah maksud Anda:" with the topics (≤ 3), as buttons and numbered.
+
+    At most three buttons in all, so WhatsApp shows them as reply buttons, one tap away, not
+    behind a list: "Menu lainnya" takes a free place; the text always says *menu* works.
+    """
     titles = topic_titles(domain)
     buttons = [{"title": titles[topic], "payload": faq_payload(topic)} for topic in topics if topic in titles]
     if not buttons:
         return show_menu(dispatcher, domain, response=FALLBACK_MENU_RESPONSE)
-    buttons.append(dict(MORE_OPTIONS))
+    buttons = buttons[:MAX_DID_YOU_MEAN_BUTTONS]
+    if len(buttons) < MAX_DID_YOU_MEAN_BUTTONS:
+        buttons.append(dict(MORE_OPTIONS))
     choices = numbered([button["title"] for button in buttons])
     dispatcher.utter_message(response=DID_YOU_MEAN_RESPONSE, buttons=buttons, choices=choices)
     return [SlotSet(OFFERED_OPTIONS, payloads(buttons))]

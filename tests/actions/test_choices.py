@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from actions.choices import (
@@ -74,3 +76,19 @@ def test_every_topic_has_a_short_title_in_the_menus() -> None:
     titles = topic_titles(load_snapshot("domain_menu"))
     assert len(titles) == 39
     assert all(len(title) <= 20 for title in titles.values())
+
+
+def test_buttons_a_rule_showed_count_as_offered() -> None:
+    """More than ten options reach WhatsApp as numbered text: the number typed back picks one."""
+    topics = [f"topik_{number}" for number in range(1, 13)]
+    shown = [{"title": topic, "payload": faq_payload(topic)} for topic in topics]
+    events: list[dict[str, Any]] = [
+        {"event": "user", "text": "menu lengkap"},
+        {"event": "action", "name": "utter_all_topics"},
+        {"event": "bot", "text": "Semua topik", "data": {"buttons": shown}},
+        {"event": "bot", "text": "Ada lagi?", "data": {}},
+        {"event": "user", "text": "11"},
+    ]
+    assert offered_last_turn(events) == [faq_payload(topic) for topic in topics]
+    without_buttons = [event for event in events if event.get("event") != "bot"]
+    assert offered_last_turn(without_buttons) is None

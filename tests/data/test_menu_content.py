@@ -15,7 +15,12 @@ import yaml
 from rasa.shared.core.constants import USER_INTENT_BACK, USER_INTENT_RESTART, USER_INTENT_SESSION_START
 from rasa.shared.core.domain import Domain
 
-from rasa_project.channels.limits import MAX_BUTTON_TITLE, choice_problems, list_button_label
+from rasa_project.channels.limits import (
+    MAX_BUTTON_TITLE,
+    MAX_REPLY_BUTTONS,
+    choice_problems,
+    list_button_label,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 DOMAIN_PATH = ROOT / "rasa_project" / "domain"
@@ -105,7 +110,7 @@ def test_topic_titles_fit_a_reply_button_and_are_unique(domain: Domain) -> None:
 
 
 def test_any_did_you_mean_fits_whatsapp(domain: Domain) -> None:
-    """1-3 topic titles plus "Menu lainnya": reply buttons (<= 3) or a list (4)."""
+    """1-2 topic titles plus "Menu lainnya", or 3 topic titles: always reply buttons (<= 3)."""
     titles = [
         button["title"]
         for name in domain.responses
@@ -118,7 +123,9 @@ def test_any_did_you_mean_fits_whatsapp(domain: Domain) -> None:
     for count in (1, 2, 3):
         for chosen in permutations(longest, count):
             options = [{"title": t, "payload": f"/faq_choice{{{t}}}"} for t in chosen]
-            options.append({"title": "Menu lainnya", "payload": "/show_menu"})
+            if count < 3:
+                options.append({"title": "Menu lainnya", "payload": "/show_menu"})
+            assert len(options) <= MAX_REPLY_BUTTONS
             assert choice_problems(options, label) == []
 
 

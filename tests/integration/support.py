@@ -9,13 +9,21 @@ import yaml
 from tools.assistant_process import ROOT
 
 
-def response_text(name: str) -> str:
+def first_variation(name: str) -> dict[str, Any]:
     """The first variation of a domain response, as the assistant should send it."""
     for file in (ROOT / "rasa_project" / "domain").glob("*.yml"):
         responses = (yaml.safe_load(file.read_text(encoding="utf-8")) or {}).get("responses", {})
         if name in responses:
-            return str(responses[name][0]["text"])
+            return dict(responses[name][0])
     raise KeyError(name)
+
+
+def response_text(name: str) -> str:
+    return str(first_variation(name)["text"])
+
+
+def response_buttons(name: str) -> list[dict[str, str]]:
+    return [dict(button) for button in first_variation(name).get("buttons") or []]
 
 
 def reply(messages: list[dict[str, Any]]) -> str:

@@ -53,7 +53,9 @@ def test_a_paraphrase_only_the_semantic_stage_gets_right(assistant: AssistantPro
     assert ("user", "nlu_fallback") in intents_and_actions(assistant, "it-semantic"), "Rasa alone is not sure"
     assert reply(offered).startswith("Apakah maksud Anda:")
     assert topic in topics_offered(offered)
-    assert buttons(offered)[-1] == {"title": "Menu lainnya", "payload": "/show_menu"}
+    assert len(buttons(offered)) <= 3, "WhatsApp's reply buttons"
+    if len(topics_offered(offered)) < 3:
+        assert buttons(offered)[-1] == {"title": "Menu lainnya", "payload": "/show_menu"}
     number = str(topics_offered(offered).index(topic) + 1)
     assert reply(assistant.say("it-semantic", number)) == response_text(f"utter_faq/{topic}")
 

@@ -12,14 +12,18 @@ import sqlite3
 import statistics
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from actions.dates import format_day_and_date
+from actions.schedule import today_in_indonesia
 from rasa_project.channels.privacy import conversation_id
-from tests.integration.support import response_text
+from services.registry.demo import DEMO_PERSON, DEMO_PERSON_NEXT_APPOINTMENT_DAYS
+from tests.integration.support import response_buttons, response_text
 from tools.assistant_process import AssistantProcess, start_assistant
 from tools.whatsapp import payloads
 from tools.whatsapp.fake_graph_api import FakeGraphApi, FakeGraphApiThread
@@ -261,6 +265,66 @@ def test_the_webhook_acknowledges_fast(rig: WhatsAppRig) -> None:
     print(f"webhook ack latency: median {median * 1000:.1f} ms, max {max(latencies) * 1000:.1f} ms")
     assert median <= 0.25
     rig.replies(phone, 20)
+
+
+def list_rows(message: dict[str, Any]) -> list[dict[str, str]]:
+    assert message["type"] == "interactive" and message["interactive"]["type"] == "list", message
+    return [row for section in message["interactive"]["action"]["sections"] for row in section["rows"]]
+
+
+def reply_buttons(message: dict[str, Any]) -> list[dict[str, str]]:
+    assert message["type"] == "interactive" and message["interactive"]["type"] == "button", message
+    return [button["reply"] for button in message["interactive"]["action"]["buttons"]]
+
+
+def test_the_fallback_menu_is_a_list_and_its_rows_and_numbers_work(rig: WhatsAppRig) -> None:
+    phone = rig.new_phone()
+    rig.deliver(payloads.text_message(phone, "resep rendang padang yang enak"))
+    [menu] = rig.settled_replies(phone, 1)
+    rows = list_rows(menu)
+    # The menu for an unclear question, or the one for a question outside vaccination: same buttons
+    fallback_menus = {response_text(name): name for name in ("utter_uncertain_answer", "utter_out_of_scope")}
+    shown = fallback_menus[menu["interactive"]["body"]["text"]]
+    assert [(row["id"], row["title"]) for row in rows] == [
+        (button["payload"], button["title"]) for button in response_buttons(shown)
+    ]
+    assert len(rows) == 8 and menu["interactive"]["action"]["button"] == "Pilih topik"
+
+    rig.deliver(payloads.list_reply(phone, rows[1]["id"], rows[1]["title"]))  # Syarat & kelompok khusus
+    category = rig.replies(phone, 2)[1]
+    assert [row["id"] for row in list_rows(category)] == [
+        button["payload"] for button in response_buttons("utter_menu_syarat")
+    ]
+    rig.deliver(payloads.text_message(phone, "3"))  # typed, as the list's text numbers them
+    assert bodies(rig.settled_replies(phone, 3))[2] == response_text("utter_faq/ibu_hamil")
+
+
+def test_a_did_you_mean_is_reply_buttons_and_a_tap_answers(rig: WhatsAppRig) -> None:
+    phone = rig.new_phone()
+    rig.deliver(payloads.text_message(phone, "bumil usia kandungan 5 bulan udah bisa divaksin belum"))
+    [offer] = rig.settled_replies(phone, 1)
+    buttons = reply_buttons(offer)
+    assert offer["interactive"]["body"]["text"].startswith("Apakah maksud Anda:")
+    assert 2 <= len(buttons) <= 3 and all(len(button["title"]) <= 20 for button in buttons)
+    assert buttons[0]["id"] == '/faq_choice{"topic":"ibu_hamil"}', "Rasa's answer comes first"
+    rig.deliver(payloads.button_reply(phone, buttons[0]["id"], buttons[0]["title"]))
+    assert bodies(rig.settled_replies(phone, 2))[1] == response_text("utter_faq/ibu_hamil")
+
+
+def test_a_schedule_lookup_over_whatsapp(rig: WhatsAppRig) -> None:
+    phone = rig.new_phone()
+    for count, text in enumerate(("cek jadwal vaksin saya dong", DEMO_PERSON.nik, "17-08-1985"), start=1):
+        rig.deliver(payloads.text_message(phone, text))
+        rig.replies(phone, count)
+    texts = bodies(rig.settled_replies(phone, 3))
+    asked = [response_text("utter_ask_schedule_nik"), response_text("utter_ask_schedule_birth_date")]
+    assert texts[:2] == asked
+    answer = "\n\n".join(texts[2:])
+    appointment = today_in_indonesia() + timedelta(days=DEMO_PERSON_NEXT_APPOINTMENT_DAYS)
+    assert "B*** S*****o" in answer
+    assert f"{format_day_and_date(appointment)} pukul 09.00" in answer
+    stored = (rig.run_dir / "tracker.db").read_bytes()
+    assert DEMO_PERSON.nik.encode() not in stored and b"17-08-1985" not in stored
 
 
 def test_no_phone_number_is_stored_in_plaintext(rig: WhatsAppRig) -> None:
