@@ -27,7 +27,8 @@ secrets_file="$RUN_DIR/secrets.env"
 if [ ! -f "$secrets_file" ]; then
   (
     umask 077
-    for name in REGISTRY_SERVICE_TOKEN REGISTRY_AUDIT_HASH_KEY WHATSAPP_SENDER_HASH_KEY; do
+    for name in REGISTRY_SERVICE_TOKEN REGISTRY_AUDIT_HASH_KEY WHATSAPP_SENDER_HASH_KEY RASA_API_TOKEN \
+      REVIEW_ADMIN_PASSWORD; do
       echo "$name=$(.venvs/actions/bin/python -c 'import secrets; print(secrets.token_urlsafe(32))')"
     done > "$secrets_file"
   )
@@ -35,6 +36,14 @@ fi
 while IFS='=' read -r name value; do
   [ -n "${!name:-}" ] || export "$name=$value"
 done < "$secrets_file"
+# A run folder from before a secret existed gets it added.
+for name in RASA_API_TOKEN REVIEW_ADMIN_PASSWORD; do
+  if [ -z "${!name:-}" ]; then
+    value=$(.venvs/actions/bin/python -c 'import secrets; print(secrets.token_urlsafe(24))')
+    (umask 077; echo "$name=$value" >> "$secrets_file")
+    export "$name=$value"
+  fi
+done
 
 # The answer check (actions/fallback.py) turns some confident FAQ answers into "did you mean":
 # off by default, because on the held-out split it lowers direct right answers from 82.6 % to 72.1 %
@@ -75,7 +84,11 @@ pids+=($!)
 pids+=($!)
 assistant_pids=($!)
 
+# The HTTP API (token-protected) lets the training gate swap in a new model and the review app
+# hand a conversation back from an officer (trigger_intent).
+export RASA_URL=${RASA_URL:-http://127.0.0.1:$RASA_PORT}
 .venvs/rasa/bin/rasa run --model "$MODEL_PATH" --port "$RASA_PORT" \
+  --enable-api --auth-token "$RASA_API_TOKEN" \
   --endpoints rasa_project/endpoints.yml --credentials rasa_project/credentials.yml &
 pids+=($!)
 assistant_pids+=($!)
