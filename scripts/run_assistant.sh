@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Starts the action server and the Rasa server (REST channel) on embedded defaults and
 # stops them all on Ctrl-C / SIGTERM, or as soon as one of them exits.
-# Settings (environment): RASA_PORT, ACTION_PORT, REGISTRY_PORT, RUN_DIR, MODEL_PATH, TRACKER_DB,
-# REGISTRY_DATABASE_URL; secrets from the environment, else generated once into $RUN_DIR/secrets.env.
+# Settings (environment): RASA_PORT, ACTION_PORT, REGISTRY_PORT, REVIEW_PORT, RUN_DIR, MODEL_PATH,
+# TRACKER_DB, REGISTRY_DATABASE_URL, REVIEW_*; secrets from the environment, else generated once into $RUN_DIR/secrets.env.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -80,6 +80,20 @@ trap stop_all INT TERM EXIT
 .venvs/actions/bin/python -m services.registry serve --port "$REGISTRY_PORT" --seed-demo &
 pids+=($!)
 
+# The review app (services/review): reads the tracker store, keeps its own database. On a new run
+# folder it gets an admin "admin" with the generated password in $RUN_DIR/secrets.env.
+export REVIEW_PORT=${REVIEW_PORT:-8078}
+export REVIEW_DATABASE_URL=${REVIEW_DATABASE_URL:-sqlite:///$RUN_DIR/review.db}
+if [ "$TRACKER_DB_DIALECT" = sqlite ]; then
+  export REVIEW_TRACKER_STORE_URL=${REVIEW_TRACKER_STORE_URL:-sqlite:///$TRACKER_DB}
+fi
+export REVIEW_RASA_URL=${REVIEW_RASA_URL:-http://127.0.0.1:$RASA_PORT}
+printf '%s\n' "$REVIEW_ADMIN_PASSWORD" \
+  | .venvs/actions/bin/python -m services.review create-user admin --role admin --password-stdin \
+    >/dev/null 2>&1 || true  # refused when it exists already
+.venvs/actions/bin/python -m services.review serve --port "$REVIEW_PORT" --log-level warning &
+pids+=($!)
+
 .venvs/actions/bin/python -m rasa_sdk --actions actions --port "$ACTION_PORT" &
 pids+=($!)
 assistant_pids=($!)
@@ -97,6 +111,7 @@ assistant_pids+=($!)
   for _ in $(seq 1 240); do
     if curl -sf "http://127.0.0.1:$RASA_PORT/" >/dev/null 2>&1; then
       echo "TanyaVaksin is up: POST http://localhost:$RASA_PORT/webhooks/rest/webhook (Ctrl-C stops it)"
+      echo "Review app: http://localhost:$REVIEW_PORT (admin; password: REVIEW_ADMIN_PASSWORD in $secrets_file)"
       exit 0
     fi
     sleep 1

@@ -28,6 +28,7 @@ class AssistantProcess:
     run_dir: Path
     log_file: Path
     registry_port: int
+    review_port: int
 
     @property
     def rest_url(self) -> str:
@@ -41,6 +42,10 @@ class AssistantProcess:
     def registry_url(self) -> str:
         return f"http://127.0.0.1:{self.registry_port}"
 
+    @property
+    def review_url(self) -> str:
+        return f"http://127.0.0.1:{self.review_port}"
+
     def say(self, sender: str, text: str) -> list[dict]:
         response = httpx.post(self.rest_url, json={"sender": sender, "message": text}, timeout=60)
         response.raise_for_status()
@@ -50,6 +55,7 @@ class AssistantProcess:
         wait_for_http(f"http://127.0.0.1:{self.rasa_port}/", self.process, self.log_file)
         wait_for_http(f"{self.action_url}/health", self.process, self.log_file)
         wait_for_http(f"{self.registry_url}/health", self.process, self.log_file)
+        wait_for_http(f"{self.review_url}/healthz", self.process, self.log_file)
 
     def member_pids(self) -> dict[str, int]:
         """The processes of the group by role (their command lines tell them apart)."""
@@ -63,6 +69,8 @@ class AssistantProcess:
                 roles["action server"] = int(pid)
             elif "services.registry" in command:
                 roles["registry"] = int(pid)
+            elif "services.review" in command:
+                roles["review app"] = int(pid)
             elif "rasa run" in command or command.endswith("rasa") or " run --model" in command:
                 roles["rasa server"] = int(pid)
         return roles
@@ -97,12 +105,14 @@ def start_assistant(
     """Starts the assistant in its own process group; call ``wait_until_up`` next.
 
     ``extra_env`` adds settings (e.g. the WhatsApp channel's); ports and run folder stay the arguments'.
-    The registry listens on ``registry_port`` (default: the Rasa port + 1) and keeps its data in the
-    run folder unless ``extra_env`` names another database, so a test never touches a shared one.
+    The registry listens on ``registry_port`` (default: the Rasa port + 1), the review app on the Rasa
+    port + 2; both keep their data in the run folder unless ``extra_env`` names another database, so a
+    test never touches a shared one.
     """
     run_dir.mkdir(parents=True, exist_ok=True)
     log_file = run_dir / "assistant.log"
     registry_port = registry_port or rasa_port + 1
+    review_port = rasa_port + 2
     environment = {
         **os.environ,
         "REGISTRY_DATABASE_URL": f"sqlite:///{run_dir / 'registry.db'}",
@@ -113,6 +123,7 @@ def start_assistant(
         "ACTION_PORT": str(action_port),
         "REGISTRY_PORT": str(registry_port),
         "REGISTRY_URL": f"http://127.0.0.1:{registry_port}",
+        "REVIEW_PORT": str(review_port),
         "RUN_DIR": str(run_dir),
     }
     with log_file.open("wb") as log:
@@ -124,4 +135,4 @@ def start_assistant(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    return AssistantProcess(process, rasa_port, action_port, run_dir, log_file, registry_port)
+    return AssistantProcess(process, rasa_port, action_port, run_dir, log_file, registry_port, review_port)

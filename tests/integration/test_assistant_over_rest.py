@@ -53,7 +53,7 @@ def test_sigterm_to_the_process_group_stops_everything(tmp_path: Path) -> None:
     running = start_assistant(tmp_path, rasa_port=15105, action_port=15155)
     try:
         running.wait_until_up()
-        assert set(running.member_pids()) == {"rasa server", "action server", "registry"}
+        assert set(running.member_pids()) == {"rasa server", "action server", "registry", "review app"}
     finally:
         os.killpg(running.process.pid, signal.SIGTERM)
     running.process.wait(timeout=60)

@@ -140,7 +140,7 @@ def test_a_full_lookup_conversation(assistant: AssistantProcess) -> None:
     kill_the_registry(assistant)
     assert chat.say("17 agt 85") == UNAVAILABLE
     assert chat.say("vaksin bayar ga?") == response_text("utter_faq/biaya")
-    assert set(assistant.member_pids()) == {"rasa server", "action server"}
+    assert set(assistant.member_pids()) == {"rasa server", "action server", "review app"}
 
 
 def kill_the_registry(assistant: AssistantProcess) -> None:
@@ -155,7 +155,11 @@ def kill_the_registry(assistant: AssistantProcess) -> None:
 
 
 def test_nothing_personal_in_the_tracker_database_or_any_log(assistant: AssistantProcess) -> None:
-    files = sorted(assistant.run_dir.glob("tracker.db*")) + sorted(assistant.run_dir.rglob("*.log"))
+    files = (
+        sorted(assistant.run_dir.glob("tracker.db*"))
+        + sorted(assistant.run_dir.glob("review.db*"))  # the review app's copy of the messages
+        + sorted(assistant.run_dir.rglob("*.log"))
+    )
     assert assistant.run_dir / "tracker.db" in files and assistant.log_file in files
     found = {}
     for file in files:
@@ -176,6 +180,7 @@ def test_the_run_folder_holds_only_what_is_searched_or_expected(assistant: Assis
         path.name
         for path in assistant.run_dir.iterdir()
         if path.name not in {"assistant.log", "secrets.env"}
-        and not path.name.startswith(("tracker.db", "registry.db"))  # registry.db is the registry itself
+        # registry.db is the registry itself
+        and not path.name.startswith(("tracker.db", "registry.db", "review.db"))
     ]
     assert unexpected == []
