@@ -1,0 +1,136 @@
+"""The review web app, built from explicit settings so that tests and the CLI share one path."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from urllib.parse import quote
+
+import anyio.to_thread
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.base import BaseHTTPMiddleware
+
+from services.review import chat, conversations, inbox_pages, model_registry, signin, stats, unanswered
+from services.review.database import make_engine, make_session_factory, make_tracker_engine
+from services.review.indexer import Indexer
+from services.review.models import Base
+from services.review.settings import ReviewSettings
+from services.review.state import Clock, ReviewState, utc_now
+from services.review.web import NotSignedIn, render, wants_json
+
+NAV = [
+    ("/conversations", "Conversations"),
+    ("/inbox", "NLU inbox"),
+    ("/unanswered", "Unanswered"),
+    ("/stats", "Statistics"),
+    ("/chat", "Test chat"),
+    ("/models", "Models"),
+]
+# Pages show conversations: nothing may be cached, framed, or load anything from elsewhere.
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+}
+_TITLES = {401: "Not signed in", 403: "Not allowed", 404: "Not found", 405: "Not allowed"}
+
+
+def create_schema(state: ReviewState) -> None:
+    Base.metadata.create_all(state.engine)
+
+
+def create_app(
+    settings: ReviewSettings,
+    *,
+    clock: Clock = utc_now,
+    rasa_transport: httpx.BaseTransport | None = None,
+) -> FastAPI:
+    """A new app with its own engines. At start it creates the schema and indexes the tracker store."""
+    engine = make_engine(settings.database_url)
+    session_factory = make_session_factory(engine)
+    tracker_engine = make_tracker_engine(settings.tracker_store_url)
+    indexer = Indexer(
+        tracker_engine,
+        session_factory,
+        batch_size=settings.sync_batch_size,
+        min_interval=settings.sync_min_interval_seconds,
+        clock=clock,
+    )
+    rasa = httpx.Client(
+        base_url=settings.rasa_url, timeout=settings.rasa_timeout_seconds, transport=rasa_transport
+    )
+    state = ReviewState(settings, engine, session_factory, tracker_engine, indexer, rasa, clock)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await anyio.to_thread.run_sync(create_schema, state)
+        if settings.sync_on_start:
+            await anyio.to_thread.run_sync(indexer.sync)
+        try:
+            yield
+        finally:
+            rasa.close()
+            tracker_engine.dispose()
+            engine.dispose()
+
+    app = FastAPI(
+        title="TanyaVaksin review", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
+    )
+    app.state.review = state
+    app.state.nav = list(NAV)
+    for module in (signin, conversations, stats, chat, model_registry, inbox_pages, unanswered):
+        app.include_router(module.router)
+    app.add_exception_handler(NotSignedIn, _not_signed_in)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_middleware(BaseHTTPMiddleware, dispatch=_security_headers)
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/conversations", status_code=303)
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, bool]:
+        return {"ok": True}
+
+    return app
+
+
+async def _security_headers(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    response = await call_next(request)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+async def _not_signed_in(request: Request, _error: Exception) -> Response:
+    if wants_json(request):
+        return JSONResponse({"detail": "Not signed in"}, status_code=401)
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    if request.method != "GET":
+        target = "/conversations"
+    return RedirectResponse(
+        f"/login?next={quote(target, safe='')}" if target != "/" else "/login", status_code=303
+    )
+
+
+async def _http_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, StarletteHTTPException)
+    if wants_json(request) or error.status_code < 400:
+        return JSONResponse({"detail": error.detail}, status_code=error.status_code, headers=error.headers)
+    title = _TITLES.get(error.status_code, "Something went wrong")
+    return render(
+        request,
+        "error.html",
+        {"title": title, "message": error.detail, "status_code": error.status_code},
+        status_code=error.status_code,
+    )

@@ -1,0 +1,119 @@
+"""A test chat with the running assistant over its REST channel, one conversation per session.
+
+The sender id is ``review-<username>-<random>``, so these chats are easy to tell apart (and to
+filter out) in the tracker store. The transcript is kept in the review database.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from services.review.auth import SignedIn
+from services.review.models import ChatLine, WebSession
+from services.review.rasa_client import RasaUnavailable, send_message
+from services.review.web import DbSession, SignedInDep, StateDep, render, verify_csrf
+
+router = APIRouter()
+
+SENDER_PREFIX = "review-"
+MAX_MESSAGE_LENGTH = 2000
+
+
+def new_sender_id(username: str) -> str:
+    return f"{SENDER_PREFIX}{username}-{secrets.token_hex(4)}"
+
+
+def _lines(db: Session, sender_id: str | None) -> list[ChatLine]:
+    if sender_id is None:
+        return []
+    return list(db.scalars(select(ChatLine).where(ChatLine.sender_id == sender_id).order_by(ChatLine.id)))
+
+
+def _page(
+    request: Request,
+    db: Session,
+    signed_in: SignedIn,
+    *,
+    error: str | None = None,
+    draft: str = "",
+    status_code: int = 200,
+) -> HTMLResponse:
+    return render(
+        request,
+        "chat.html",
+        {
+            "lines": _lines(db, signed_in.chat_sender_id),
+            "sender_id": signed_in.chat_sender_id,
+            "error": error,
+            "draft": draft,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/chat", response_class=HTMLResponse)
+def chat_page(request: Request, signed_in: SignedInDep, db: DbSession) -> HTMLResponse:
+    return _page(request, db, signed_in)
+
+
+def _set_sender(db: Session, signed_in: SignedIn, sender_id: str) -> None:
+    db.execute(
+        update(WebSession)
+        .where(WebSession.token_hash == signed_in.token_hash)
+        .values(chat_sender_id=sender_id)
+    )
+
+
+@router.post("/chat", dependencies=[Depends(verify_csrf)], response_model=None)
+def chat_send(
+    request: Request,
+    signed_in: SignedInDep,
+    state: StateDep,
+    db: DbSession,
+    message: Annotated[str, Form(max_length=MAX_MESSAGE_LENGTH)] = "",
+    shown: Annotated[str, Form(max_length=MAX_MESSAGE_LENGTH)] = "",
+) -> Response:
+    """``message`` goes to Rasa; ``shown`` is what the transcript says (a button's title)."""
+    text = message.strip()
+    if not text:
+        return RedirectResponse("/chat", status_code=303)
+    sender_id = signed_in.chat_sender_id or new_sender_id(signed_in.user.username)
+    try:
+        answers = send_message(state.rasa, sender_id, text)
+    except RasaUnavailable as unavailable:
+        error = f"{unavailable} Is the assistant running (make run)?"
+        return _page(request, db, signed_in, error=error, draft=text, status_code=502)
+    now = state.clock()
+    if signed_in.chat_sender_id is None:
+        _set_sender(db, signed_in, sender_id)
+    said = shown.strip() if shown.strip() and shown.strip() != text else None
+    db.add(
+        ChatLine(
+            sender_id=sender_id, author="user", text=f"{said} ({text})" if said else text, created_at=now
+        )
+    )
+    for answer in answers:
+        db.add(
+            ChatLine(
+                sender_id=sender_id,
+                author="bot",
+                text=answer.text,
+                buttons=answer.buttons or None,
+                created_at=now,
+            )
+        )
+    db.commit()
+    return RedirectResponse("/chat", status_code=303)
+
+
+@router.post("/chat/new", dependencies=[Depends(verify_csrf)])
+def chat_restart(signed_in: SignedInDep, db: DbSession) -> RedirectResponse:
+    _set_sender(db, signed_in, new_sender_id(signed_in.user.username))
+    db.commit()
+    return RedirectResponse("/chat", status_code=303)

@@ -1,0 +1,245 @@
+"""Reviewed messages into Rasa training data: ``data/nlu/reviewed.yml``.
+
+Reviewers confirm or correct what the assistant understood; the export turns those decisions into
+NLU examples the next ``make train`` learns from. It must never teach the model a held-out message
+(that would inflate the evaluation), never store what identifies a person (training data is kept
+in git for good), never write an example twice (Rasa's validation fails on an example with two
+labels) and never leave a half-written file for a training run to read.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import tempfile
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import yaml
+
+from services.review.training_data import (
+    example_lines,
+    heldout_examples,
+    normalize,
+    training_examples,
+)
+
+EXPORT_FILE = "nlu/reviewed.yml"
+HEADER = (
+    "# Written by the NLU review app (services/review/export.py): reviewed user messages.\n"
+    "# Every export merges into this file and rewrites it sorted; hand edits survive as examples.\n"
+    "# Messages of data/heldout and messages with personal data are never written here.\n"
+)
+
+# --- personal data ---------------------------------------------------------------------------
+# A run of digits with spaces, dots or dashes between groups, as people type an NIK or a phone number
+# (the same runs the tracker store redacts: rasa_project/tracker_store.py).
+_DIGIT_RUN = re.compile(r"\+?\d+(?:[ \u00a0.\-]{1,3}\d+)*")
+NIK_DIGITS = 16
+MIN_NUMBER_DIGITS = 10  # an NIK, a mobile (08xx, 10-13 digits) or a landline with its area code
+_PHONE_START = re.compile(r"^(?:\+?62|0)[ \u00a0.\-]*8")  # Indonesian mobiles: 08..., +62 8..., 62 8...
+MIN_PHONE_DIGITS = 9
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Placeholders the tracker store puts where it redacted an NIK, a long number or a date.
+_PLACEHOLDER = re.compile(r"\[(?:NIK|NOMOR|TANGGAL)\]", re.IGNORECASE)
+_MONTHS = (
+    "januari|februari|pebruari|maret|april|mei|juni|juli|agustus|september|oktober|november|nopember|"
+    "desember|january|february|march|may|june|july|august|october|december|"
+    "jan|feb|peb|febr|mar|apr|jun|jul|agu|agt|ags|agst|agus|aug|sep|sept|okt|oct|nov|nop|des|dec"
+)
+_YEAR = r"(?P<year>(?:19|20)\d{2}|'?\d{2})"
+_FULL_DATES = (
+    re.compile(
+        rf"(?<!\d)\d{{1,2}}(?:\s*[-/.]\s*|\s+)(?:{_MONTHS})\b\.?(?:\s*[-/.,]\s*|\s+){_YEAR}(?!\d)",
+        re.IGNORECASE,
+    ),
+    re.compile(r"(?<!\d)(?P<year>(?:19|20)\d{2})\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{1,2}(?!\d)"),
+    re.compile(rf"(?<!\d)\d{{1,2}}\s*([-/.])\s*\d{{1,2}}\s*\1\s*{_YEAR}(?!\d)"),
+    re.compile(r"(?<!\d)\d{1,2}\s+\d{1,2}\s+(?P<year>(?:19|20)\d{2})(?!\d)"),
+    re.compile(r"(?<!\d)(?:0[1-9]|[12]\d|3[01])(?:0[1-9]|1[0-2])(?P<year>(?:19|20)\d{2})(?!\d)"),
+)
+_DAY_AND_MONTH = re.compile(
+    rf"(?<!\d)\d{{1,2}}(?:\s*[-/.]\s*|\s+)(?:\d{{1,2}}|(?:{_MONTHS})\b)", re.IGNORECASE
+)
+_BIRTH_WORD = re.compile(r"\b(?:lahir|kelahiran|ttl|tgl\s*lhr|dob|birth\w*|born)\b", re.IGNORECASE)
+# COVID-19 vaccination in Indonesia began in January 2021: a full date before 2020 is no dose date
+# someone asks about, but (nearly always) a birth date.
+FIRST_VACCINATION_YEAR = 2020
+
+
+def _year(text: str) -> int:
+    digits = text.lstrip("'")
+    if len(digits) == 4:
+        return int(digits)
+    two_digit = int(digits)
+    return 2000 + two_digit if two_digit <= date.today().year % 100 else 1900 + two_digit
+
+
+def has_personal_data(text: str) -> bool:
+    """An NIK, a phone number, an e-mail address, a birth date, or a placeholder for one of them.
+
+    A full date counts as a birth date when it is before vaccination began or the message speaks of
+    birth ("lahir", "ttl", "dob"); "dosis 1 tgl 3-3-2022" is a question about doses and is kept.
+    """
+    if _EMAIL.search(text) or _PLACEHOLDER.search(text):
+        return True
+    for run in _DIGIT_RUN.finditer(text):
+        digits = sum(character.isdigit() for character in run.group())
+        if digits >= MIN_NUMBER_DIGITS or (digits >= MIN_PHONE_DIGITS and _PHONE_START.match(run.group())):
+            return True
+    for pattern in _FULL_DATES:
+        for match in pattern.finditer(text):
+            if _year(match.group("year")) < FIRST_VACCINATION_YEAR:
+                return True
+    if _BIRTH_WORD.search(text):
+        return any(pattern.search(text) for pattern in _FULL_DATES) or bool(_DAY_AND_MONTH.search(text))
+    return False
+
+
+# --- writing ------------------------------------------------------------------------------------
+# Characters YAML may not hold in a document (YAML 1.1 "printable"), besides the line breaks that
+# str.split() already turned into spaces.
+_NOT_YAML_PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# "]" right before "(", "{" or "[" would make Rasa read entity markup ("[x](entity)").
+_ENTITY_OPENING = re.compile(r"\](?=[(\[{])")
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """A reviewer's decision: this message means this label."""
+
+    text: str
+    label: str  # as from valid_labels(): an intent or "faq/<topic>"
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: Path  # the export file (it does not exist while nothing was ever added)
+    added: int  # examples written by this export
+    duplicates: int  # already a training example (any data/nlu file) or twice in this export
+    held_out: int  # messages of the held-out evaluation split, never trained on
+    personal_data: int  # messages with an NIK, phone number, e-mail or birth date, not written
+
+
+def example_text(text: str) -> str:
+    """The text as one safe line of an ``examples: |`` block: one line, printable, no entity markup.
+
+    Inside a literal block YAML takes quotes, colons, "#", "{" and a leading "-" as they are, and Rasa
+    reads everything after the item's "- " up to the line end (stripping spaces).
+    """
+    single_line = " ".join(text.split())
+    return _ENTITY_OPENING.sub("] ", _NOT_YAML_PRINTABLE.sub("", single_line)).strip()
+
+
+def render(examples: dict[str, list[str]]) -> str:
+    """The export file: labels sorted, each label's examples sorted, one block per label."""
+    lines = [HEADER.rstrip("\n"), 'version: "3.1"', "nlu:"]
+    for label in sorted(examples):
+        texts = sorted(set(examples[label]), key=lambda text: (normalize(text), text))
+        if not texts:
+            continue
+        lines += [f"- intent: {label}", "  examples: |"]
+        lines += [f"    - {text}" for text in texts]
+    return "\n".join(lines) + "\n"
+
+
+def _check_round_trip(content: str, examples: dict[str, list[str]]) -> None:
+    """Refuse to write a file that would not read back as exactly these examples."""
+    document = yaml.safe_load(content)
+    read: dict[str, set[str]] = {}
+    for item in document.get("nlu") or []:
+        read.setdefault(item["intent"], set()).update(example_lines(item["examples"]))
+    expected = {label: set(texts) for label, texts in examples.items() if texts}
+    if read != expected:
+        raise RuntimeError("the export would not read back as written; nothing was written")
+
+
+def _existing(path: Path) -> dict[str, list[str]]:
+    """The export file's examples by label, as written (entity markup kept)."""
+    examples: dict[str, list[str]] = {}
+    if not path.is_file():
+        return examples
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    for item in document.get("nlu") or []:
+        if isinstance(item, dict) and "intent" in item:
+            texts = [text for text in example_lines(item.get("examples")) if text]
+            examples.setdefault(str(item["intent"]), []).extend(texts)
+    return examples
+
+
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """One export at a time per folder (two reviewers exporting at once must not lose one's work).
+
+    ``flock`` on the folder itself: no lock file in the training data, released if the process dies.
+    """
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)
+
+
+def _write_atomically(path: Path, content: str) -> None:
+    """Readers (a training run, git) see the old file or the new one, never a partial one."""
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    # ".tmp", not ".yml": a file left behind by a crash is no training data
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(content)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def export_annotations(
+    annotations: Iterable[Annotation], data_dir: Path, valid: Collection[str]
+) -> ExportResult:
+    """Merge reviewed messages into ``data_dir/EXPORT_FILE``; what was skipped is counted.
+
+    Raises ValueError (and writes nothing) for a label not in ``valid`` or an empty text. A message
+    is skipped when it has personal data, is held out, or its ``normalize``d text already is an
+    example of any ``data_dir/nlu`` file (whatever its label there) or came earlier in this export.
+    The file is rewritten only when something was added.
+    """
+    batch = list(annotations)
+    for annotation in batch:
+        if annotation.label not in valid:
+            raise ValueError(f"not a label a reviewer may assign: {annotation.label!r}")
+        if not normalize(example_text(annotation.text)):
+            raise ValueError(f"nothing to learn from an empty message: {annotation.text!r}")
+    path = (data_dir / EXPORT_FILE).resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(path.parent):
+        taken = set(training_examples(data_dir))
+        held_out_keys = set(heldout_examples(data_dir))
+        examples = _existing(path)
+        added = duplicates = held_out = personal_data = 0
+        for annotation in batch:
+            text = example_text(annotation.text)
+            key = normalize(text)
+            if has_personal_data(annotation.text):
+                personal_data += 1
+            elif key in held_out_keys:
+                held_out += 1
+            elif key in taken:
+                duplicates += 1
+            else:
+                taken.add(key)
+                examples.setdefault(annotation.label, []).append(text)
+                added += 1
+        if added:
+            content = render(examples)
+            _check_round_trip(content, examples)
+            _write_atomically(path, content)
+    return ExportResult(path, added, duplicates, held_out, personal_data)

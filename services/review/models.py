@@ -1,0 +1,264 @@
+"""Review database tables (SQLAlchemy 2 ORM).
+
+The schema is created with ``Base.metadata.create_all`` when the app or a command starts: every
+table here is either an index rebuilt from the tracker store or small app state, so until the
+schema has to evolve under data worth keeping there is nothing for Alembic to migrate. The first
+change to an existing table should add Alembic the way services/registry does.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+CONVERSATION_ID_LENGTH = 255  # Rasa's events.sender_id
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An instant, stored as naive UTC on every backend and returned aware.
+
+    SQLite has no time zones; storing naive UTC everywhere keeps comparisons identical on both.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("UtcDateTime needs an aware datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if isinstance(value, datetime) else None
+
+
+class Role(str, Enum):
+    REVIEWER = "reviewer"
+    ADMIN = "admin"
+
+
+class Outcome(str, Enum):
+    """What became of a user message, by increasing weight: a turn keeps the heaviest it reached."""
+
+    OTHER = "other"
+    ANSWERED = "answered"
+    FALLBACK = "fallback"
+    HANDOFF = "handoff"
+
+
+OUTCOME_WEIGHT = {outcome.value: weight for weight, outcome in enumerate(Outcome)}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class ReviewConversation(Base):
+    """One tracker store conversation (sender id), summarised for filtering.
+
+    The indexer owns every column except the ``reviewed*`` ones; ``open_turn_*`` carry the turn in
+    progress from one sync to the next (its bot answer may arrive in a later batch).
+    """
+
+    __tablename__ = "review_conversations"
+    __table_args__ = (
+        Index("ix_review_conversations_recent", "last_message_at", "conversation_id"),
+        Index("ix_review_conversations_channel_recent", "channel", "last_message_at"),
+        Index("ix_review_conversations_fallback_recent", "has_fallback", "last_message_at"),
+        Index("ix_review_conversations_reviewed_recent", "reviewed", "last_message_at"),
+        Index("ix_review_conversations_waiting_recent", "waiting_for_officer", "last_message_at"),
+        Index("ix_review_conversations_confidence", "lowest_confidence"),
+        # No index on started_at alone: SQLite would pick it for "date to" and scan most rows, where
+        # the last_message_at index narrows to the few conversations active in the range.
+    )
+
+    conversation_id: Mapped[str] = mapped_column(String(CONVERSATION_ID_LENGTH), primary_key=True)
+    channel: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_message_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    user_messages: Mapped[int] = mapped_column(Integer, default=0)
+    has_fallback: Mapped[bool] = mapped_column(Boolean, default=False)
+    lowest_confidence: Mapped[float | None] = mapped_column(Float)
+    waiting_for_officer: Mapped[bool] = mapped_column(Boolean, default=False)
+    reviewed: Mapped[bool] = mapped_column(Boolean, default=False)
+    reviewed_by: Mapped[str | None] = mapped_column(String(64))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_event_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    open_turn_event_id: Mapped[int | None] = mapped_column(BigInteger)
+    open_turn_outcome: Mapped[str | None] = mapped_column(String(16))
+
+
+class ConversationLabel(Base):
+    """What a conversation was about: each intent it saw, FAQ answers as ``faq/<topic>``."""
+
+    __tablename__ = "review_conversation_labels"
+    __table_args__ = (Index("ix_review_conversation_labels_label", "label", "conversation_id"),)
+
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("review_conversations.conversation_id", ondelete="CASCADE"), primary_key=True
+    )
+    label: Mapped[str] = mapped_column(String(255), primary_key=True)
+
+
+class ConversationTag(Base):
+    """A reviewer's tag on a conversation."""
+
+    __tablename__ = "review_conversation_tags"
+    __table_args__ = (Index("ix_review_conversation_tags_tag", "tag", "conversation_id"),)
+
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("review_conversations.conversation_id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ReviewMessage(Base):
+    """One user message from the tracker store, with what the assistant made of it.
+
+    ``confidence`` is the response selector's for FAQ questions (``topic`` is then ``faq/<topic>``)
+    and the intent's otherwise. ``outcome`` is one of :class:`Outcome`.
+    """
+
+    __tablename__ = "review_messages"
+    __table_args__ = (
+        Index("ix_review_messages_conversation", "conversation_id", "timestamp"),
+        Index("ix_review_messages_timestamp", "timestamp"),
+        Index("ix_review_messages_outcome", "outcome", "timestamp"),
+        Index("ix_review_messages_intent", "intent", "timestamp"),
+        Index("ix_review_messages_topic", "topic", "timestamp"),
+        CheckConstraint("outcome IN ('answered', 'fallback', 'handoff', 'other')", name="outcome"),
+    )
+
+    event_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    conversation_id: Mapped[str] = mapped_column(String(CONVERSATION_ID_LENGTH))
+    timestamp: Mapped[datetime] = mapped_column(UtcDateTime())
+    channel: Mapped[str | None] = mapped_column(String(64))
+    text: Mapped[str | None] = mapped_column(Text)
+    intent: Mapped[str | None] = mapped_column(String(255))
+    topic: Mapped[str | None] = mapped_column(String(255))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    outcome: Mapped[str] = mapped_column(String(16), default=Outcome.OTHER.value)
+
+
+class SyncState(Base):
+    """How far the indexer has read the tracker store: the last ``events.id`` it processed."""
+
+    __tablename__ = "review_sync_state"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_event_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    synced_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class ReviewUser(Base):
+    __tablename__ = "review_users"
+    __table_args__ = (CheckConstraint("role IN ('reviewer', 'admin')", name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN.value
+
+
+class WebSession(Base):
+    """A signed-in browser. Only the SHA-256 of the cookie's token is stored, so a copy of the
+    database cannot be used to sign in."""
+
+    __tablename__ = "review_web_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("review_users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    chat_sender_id: Mapped[str | None] = mapped_column(String(128))
+
+
+class LoginFailure(Base):
+    """A failed sign-in; throttling counts these per username and per client address."""
+
+    __tablename__ = "review_login_failures"
+    __table_args__ = (
+        Index("ix_review_login_failures_username", "username", "occurred_at"),
+        Index("ix_review_login_failures_client", "client", "occurred_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    username: Mapped[str] = mapped_column(String(64))
+    client: Mapped[str] = mapped_column(String(64))
+
+
+class ChatLine(Base):
+    """A line of a reviewer's test chat with the bot (``/chat``), in the order it was shown."""
+
+    __tablename__ = "review_chat_lines"
+    __table_args__ = (Index("ix_review_chat_lines_sender", "sender_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sender_id: Mapped[str] = mapped_column(String(128))
+    author: Mapped[str] = mapped_column(String(8))  # "user" or "bot"
+    text: Mapped[str | None] = mapped_column(Text)
+    buttons: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class InboxDecision(Base):
+    """A reviewer's decision on one inbox message (all its spellings: ``key`` is ``normalize``d).
+
+    ``approved`` (confirmed or corrected: ``label`` set) waits for the export, which turns it into
+    ``exported``; ``discarded`` messages (``label`` null) never come back to the inbox.
+    """
+
+    __tablename__ = "review_inbox_decisions"
+    __table_args__ = (
+        Index("ix_review_inbox_decisions_status", "status", "decided_at"),
+        CheckConstraint("status IN ('approved', 'discarded', 'exported')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(Text, unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    label: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16))
+    decided_by: Mapped[str] = mapped_column(String(64))
+    decided_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    exported_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

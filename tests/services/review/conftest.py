@@ -1,0 +1,102 @@
+"""Review app fixtures: a real SQLite review database and tracker store per test, in tmp_path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from services.review.app import create_app
+from services.review.auth import create_user
+from services.review.database import make_engine, make_session_factory
+from services.review.models import Base, Role
+from services.review.settings import ReviewSettings
+from tests.services.review.support import ADMIN, REVIEWER, FakeClock, sign_in, write_snapshots
+
+UNUSED_PORT_URL = "http://127.0.0.1:16199"  # nothing listens here: "Rasa is down"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def tracker_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    write_snapshots(url)
+    return url
+
+
+@pytest.fixture
+def settings(tmp_path: Path, tracker_url: str) -> ReviewSettings:
+    models_dir = tmp_path / "models"
+    models_dir.mkdir()
+    return ReviewSettings(
+        database_url=f"sqlite:///{tmp_path / 'review.db'}",
+        tracker_store_url=tracker_url,
+        rasa_url=UNUSED_PORT_URL,
+        rasa_api_token=SecretStr(""),
+        rasa_timeout_seconds=2,
+        models_dir=models_dir,
+        data_dir=tmp_path / "data",
+        login_failure_delay_seconds=0,
+        sync_min_interval_seconds=0,
+    )
+
+
+@pytest.fixture
+def users(settings: ReviewSettings, clock: FakeClock) -> None:
+    engine = make_engine(settings.database_url)
+    try:
+        Base.metadata.create_all(engine)
+        with make_session_factory(engine)() as session, session.begin():
+            create_user(session, REVIEWER[0], REVIEWER[1], Role.REVIEWER, clock())
+            create_user(session, ADMIN[0], ADMIN[1], Role.ADMIN, clock())
+    finally:
+        engine.dispose()
+
+
+AppFactory = Callable[..., TestClient]
+
+
+@pytest.fixture
+def make_client(settings: ReviewSettings, clock: FakeClock, users: None) -> Iterator[AppFactory]:
+    """Clients on new apps (each with its own lifespan); ``rasa`` is an httpx transport for Rasa."""
+    opened: list[TestClient] = []
+
+    def make(
+        rasa: httpx.BaseTransport | None = None, base_url: str = "http://testserver", **overrides: object
+    ) -> TestClient:
+        app_settings = ReviewSettings(**{**settings.model_dump(), **overrides}) if overrides else settings
+        client = TestClient(create_app(app_settings, clock=clock, rasa_transport=rasa), base_url=base_url)
+        client.__enter__()
+        opened.append(client)
+        return client
+
+    yield make
+    for client in opened:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(make_client: AppFactory) -> TestClient:
+    return make_client()
+
+
+@pytest.fixture
+def reviewer(make_client: AppFactory) -> TestClient:
+    client = make_client()
+    assert sign_in(client, *REVIEWER).status_code == 303
+    return client
+
+
+@pytest.fixture
+def admin(make_client: AppFactory) -> TestClient:
+    client = make_client()
+    assert sign_in(client, *ADMIN).status_code == 303
+    return client

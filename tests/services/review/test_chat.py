@@ -1,0 +1,88 @@
+"""The reviewers' test chat against Rasa's REST channel (Rasa here is an httpx transport)."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+from fastapi.testclient import TestClient
+
+from tests.services.review.conftest import AppFactory
+from tests.services.review.support import REVIEWER, csrf_token, page_text, sign_in
+
+
+def fake_rasa() -> tuple[httpx.MockTransport, list[dict[str, str]]]:
+    received: list[dict[str, str]] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        assert request.url.path == "/webhooks/rest/webhook"
+        body = json.loads(request.content)
+        received.append(body)
+        if body["message"] == "halo":
+            return httpx.Response(
+                200,
+                json=[
+                    {"recipient_id": body["sender"], "text": "Halo! Saya TanyaVaksin."},
+                    {
+                        "recipient_id": body["sender"],
+                        "text": "Pilih topik:",
+                        "buttons": [
+                            {"title": "Dosis & booster", "payload": '/show_menu{"menu_category":"dosis"}'}
+                        ],
+                    },
+                ],
+            )
+        return httpx.Response(
+            200, json=[{"recipient_id": body["sender"], "text": f"Anda memilih {body['message']}"}]
+        )
+
+    return httpx.MockTransport(handle), received
+
+
+def test_chat_round_trip(make_client: AppFactory) -> None:
+    transport, received = fake_rasa()
+    client = make_client(rasa=transport)
+    sign_in(client, *REVIEWER)
+    token = csrf_token(client)
+    response = client.post("/chat", data={"csrf_token": token, "message": "halo"}, follow_redirects=False)
+    assert response.status_code == 303
+    sender = received[0]["sender"]
+    assert sender.startswith("review-rita-") and len(sender) == len("review-rita-") + 8
+    page = client.get("/chat")
+    text = page_text(page.text)
+    assert "halo" in text and "Halo! Saya TanyaVaksin." in text and "Dosis &amp; booster" in page.text
+    assert 'value="/show_menu{&#34;menu_category&#34;:&#34;dosis&#34;}"' in page.text  # the button's payload
+    # A button click sends its payload and shows its title.
+    client.post(
+        "/chat",
+        data={
+            "csrf_token": token,
+            "message": '/show_menu{"menu_category":"dosis"}',
+            "shown": "Dosis & booster",
+        },
+    )
+    assert received[1] == {"sender": sender, "message": '/show_menu{"menu_category":"dosis"}'}
+    assert "Dosis &amp; booster (/show_menu" in client.get("/chat").text
+    # A new conversation gets a new sender id and an empty transcript.
+    client.post("/chat/new", data={"csrf_token": token})
+    client.post("/chat", data={"csrf_token": token, "message": "halo"})
+    assert received[2]["sender"] != sender
+    assert page_text(client.get("/chat").text).count("Halo! Saya TanyaVaksin.") == 1
+
+
+def test_chat_when_rasa_is_down(reviewer: TestClient) -> None:
+    response = reviewer.post("/chat", data={"csrf_token": csrf_token(reviewer), "message": "halo"})
+    assert response.status_code == 502
+    assert "cannot be reached" in response.text
+    assert 'value="halo"' in response.text  # what was typed is kept
+    assert "No messages yet" in response.text
+
+
+def test_chat_masks_what_is_shown(make_client: AppFactory) -> None:
+    transport, _ = fake_rasa()
+    client = make_client(rasa=transport)
+    sign_in(client, *REVIEWER)
+    client.post("/chat", data={"csrf_token": csrf_token(client), "message": "NIK 3174051708859001"})
+    page = client.get("/chat").text
+    assert "3174051708859001" not in page
+    assert "[NIK]" in page

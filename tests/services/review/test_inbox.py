@@ -1,0 +1,189 @@
+"""The inbox shows each unknown, undecided message once, the most urgent first."""
+
+from __future__ import annotations
+
+import ast
+import re
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from services.review import inbox
+from services.review.inbox import InboxCandidate, InboxGroup, group_candidates, is_shortcut
+from services.review.training_data import known_examples, normalize
+
+ROOT = Path(__file__).resolve().parents[3]
+MENU_SHORTCUTS = ROOT / "rasa_project" / "components" / "menu_shortcuts.py"
+START = datetime(2024, 3, 1, 8, 0, tzinfo=timezone.utc)
+
+
+def candidate(
+    event_id: int,
+    text: str,
+    confidence: float | None = 0.5,
+    predicted: str | None = "faq/biaya",
+    conversation: str = "c1",
+    minutes: int | None = None,
+) -> InboxCandidate:
+    return InboxCandidate(
+        event_id=event_id,
+        conversation_id=conversation,
+        timestamp=START + timedelta(minutes=event_id if minutes is None else minutes),
+        text=text,
+        predicted=predicted,
+        confidence=confidence,
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '/faq_choice{"topic": "biaya"}',
+        "/release_handoff",
+        "  /greet",
+        "1",
+        " 2 ",
+        "no. 3",
+        "pilih 4",
+        "(5)",
+        "#6",
+        "Menu",
+        "kembali",
+    ],
+)
+def test_shortcuts_are_dropped(text: str) -> None:
+    assert is_shortcut(text)
+    assert group_candidates([candidate(1, text)], known={}) == []
+
+
+@pytest.mark.parametrize("text", ["dosis 2 kapan", "vaksin 1 kali cukup?", "menu vaksin apa", "a/b"])
+def test_messages_with_numbers_or_menu_words_are_kept(text: str) -> None:
+    assert not is_shortcut(text)
+    assert len(group_candidates([candidate(1, text)], known={})) == 1
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t", "???", "🙏"])
+def test_empty_messages_are_dropped(text: str) -> None:
+    assert group_candidates([candidate(1, text)], known={}) == []
+
+
+def _assigned_literal(tree: ast.Module, name: str) -> ast.expr:
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Name) and target.id == name for target in node.targets
+        ):
+            return node.value
+    raise AssertionError(f"{name} not found in {MENU_SHORTCUTS}")
+
+
+def test_shortcuts_are_those_of_the_menu_shortcuts_component() -> None:
+    """The Rasa component cannot be imported here (other environment): compare its source."""
+    tree = ast.parse(MENU_SHORTCUTS.read_text(encoding="utf-8"))
+    option = _assigned_literal(tree, "_OPTION")
+    assert isinstance(option, ast.Call)
+    pattern = ast.literal_eval(option.args[0])
+    assert pattern == inbox._OPTION.pattern
+    assert inbox._OPTION.flags & re.IGNORECASE
+    menu_words = _assigned_literal(tree, "MENU_WORDS")
+    assert isinstance(menu_words, ast.Call)
+    assert ast.literal_eval(menu_words.args[0]) == set(inbox.MENU_WORDS)
+
+
+def test_known_and_decided_messages_are_dropped() -> None:
+    candidates = [
+        candidate(1, "Berapa biaya vaksin?"),
+        candidate(2, "vaksin bayar ga"),
+        candidate(3, "vaksin halal?"),
+        candidate(4, "kapan booster"),
+    ]
+    known = {normalize("berapa biaya vaksin"): "faq/biaya"}
+    decided = {normalize("Vaksin halal")}
+
+    groups = group_candidates(candidates, known, decided)
+
+    assert [group.key for group in groups] == ["kapan booster", "vaksin bayar ga"]
+
+
+def test_decided_texts_that_are_not_normalized_still_match() -> None:
+    groups = group_candidates([candidate(1, "vaksin halal?")], known={}, decided=["  Vaksin HALAL "])
+    assert groups == []
+
+
+def test_real_training_and_heldout_messages_are_dropped() -> None:
+    known = known_examples(ROOT / "data")
+    training = "vaksin sinovac brp kali suntik sih"  # data/nlu/faq_dosis.yml
+    heldout = "interval sinovac"  # data/heldout/faq_dosis.yml
+    groups = group_candidates(
+        [
+            candidate(1, training.upper()),
+            candidate(2, heldout + "?"),
+            candidate(3, "vaksin sinovac brp kali"),
+        ],
+        known,
+    )
+    assert [group.text for group in groups] == ["vaksin sinovac brp kali"]
+
+
+def test_a_group_collects_every_spelling_of_a_message() -> None:
+    candidates = [
+        candidate(1, "Vaksin bayar ga?", confidence=0.6, predicted="faq/biaya", conversation="a"),
+        candidate(2, "vaksin bayar ga", confidence=0.2, predicted="faq/wajib", conversation="b"),
+        candidate(3, "vaksin  bayar ga", confidence=0.4, predicted="faq/biaya", conversation="a"),
+        candidate(4, "VAKSIN BAYAR GA!!", confidence=0.7, predicted="faq/biaya", conversation="c"),
+        candidate(5, "vaksin bayar ga", confidence=0.9, predicted="faq/biaya", conversation="b"),
+    ]
+
+    [group] = group_candidates(reversed(candidates), known={})
+
+    assert group == InboxGroup(
+        key="vaksin bayar ga",
+        text="vaksin bayar ga",  # spaces collapsed: 3 of 5 occurrences
+        count=5,
+        predicted="faq/wajib",  # from the lowest-confidence occurrence
+        lowest_confidence=0.2,
+        event_ids=(1, 2, 3, 4, 5),
+        conversation_ids=("a", "b", "c"),  # in the order first seen
+        last_seen=START + timedelta(minutes=5),
+    )
+
+
+def test_a_tie_between_spellings_goes_to_the_first_seen() -> None:
+    [group] = group_candidates([candidate(2, "Halal kah?"), candidate(1, "halal kah")], known={})
+    assert group.text == "halal kah"
+
+
+def test_an_unparsed_occurrence_makes_the_group_unparsed() -> None:
+    [group] = group_candidates(
+        [candidate(1, "vaksin gratis", confidence=0.1), candidate(2, "vaksin gratis", None, predicted=None)],
+        known={},
+    )
+    assert group.lowest_confidence is None
+    assert group.predicted is None
+
+
+def test_order_is_unparsed_then_lowest_confidence_then_larger_groups() -> None:
+    candidates = [
+        candidate(1, "alpha", confidence=0.5),
+        candidate(2, "bravo", confidence=0.5),
+        candidate(3, "bravo", confidence=0.5),
+        candidate(4, "charlie", confidence=0.1),
+        candidate(5, "delta", confidence=None, predicted=None),
+        candidate(6, "echo", confidence=0.5, minutes=100),
+        candidate(7, "foxtrot", confidence=0.5, minutes=100),
+    ]
+
+    groups = group_candidates(candidates, known={})
+
+    # bravo: larger; echo/foxtrot: seen later than alpha; same time: by key
+    assert [group.key for group in groups] == ["delta", "charlie", "bravo", "echo", "foxtrot", "alpha"]
+
+
+def test_no_candidates_no_groups() -> None:
+    assert group_candidates([], known={}) == []
+
+
+def test_candidates_are_read_once() -> None:
+    """A generator (e.g. rows streamed from the tracker store) is enough."""
+    groups = group_candidates((candidate(i, f"pesan {i % 3}") for i in range(9)), known={})
+    assert sorted(group.count for group in groups) == [3, 3, 3]

@@ -1,0 +1,188 @@
+"""Unanswered questions: fallback and handoff messages clustered by meaning, the largest first."""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import zlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from services.review.settings import ReviewSettings
+from tests.services.review.conftest import AppFactory
+from tests.services.review.support import REVIEWER, page_text, sign_in, write_events
+from tests.services.review.test_inbox_pages import T0, conversation, user_event
+
+ROOT = Path(__file__).resolve().parents[3]
+MODEL = ROOT / "models" / "embedding" / "multilingual-e5-small"
+INDEX = ROOT / "models" / "semantic" / "faq_index.npz"
+
+CERTIFICATE = (
+    "sertifikat vaksin saya belum muncul",
+    "sertifikat vaksin belum muncul juga",
+    "kenapa sertifikat vaksin saya belum muncul",
+)
+CAT = ("vaksin buat kucing peliharaan", "vaksin kucing peliharaan dimana")
+COMPLAINT = "lapor kipi berat ke siapa"
+ANSWERED = "sertifikat vaksin belum muncul di aplikasi"
+REVIEW_CHAT = "sertifikat vaksin saya belum muncul dong"
+
+
+class BagOfWords:
+    """A tiny deterministic embedder: hashed word counts, L2-normalised (the ``Embedder`` protocol)."""
+
+    def __init__(self, dimensions: int = 512) -> None:
+        self.dimensions = dimensions
+        self.calls = 0
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls += 1
+        vectors = np.zeros((len(texts), self.dimensions))
+        for row, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                vectors[row, zlib.crc32(word.encode()) % self.dimensions] += 1.0
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
+class GatedEmbedder(BagOfWords):
+    """Waits until the test lets it go: the page is seen while clustering runs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.go = threading.Event()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        assert self.go.wait(30)
+        return super().embed(texts)
+
+
+def fallback(text: str) -> tuple[dict[str, Any], str]:
+    return user_event(0, text, "nlu_fallback", 0.2), "utter_uncertain_answer"
+
+
+@pytest.fixture(autouse=True)
+def unanswered_chats(tracker_url: str) -> None:
+    write_events(
+        tracker_url,
+        "wa_91c2aa000001",
+        conversation(T0, [fallback(CERTIFICATE[0]), fallback(CAT[0]), fallback(CERTIFICATE[1])]),
+    )
+    handoff = conversation(T0 + 300, [(user_event(0, COMPLAINT, "human_handoff", 0.95), "utter_handoff")])
+    handoff.insert(
+        -1, {"event": "slot", "timestamp": T0 + 330.35, "name": "handoff_requested", "value": True}
+    )
+    write_events(tracker_url, "wa_91c2aa000002", handoff)
+    write_events(
+        tracker_url,
+        "web-91c2",
+        conversation(
+            T0 + 600,
+            [
+                fallback(CAT[1]),
+                fallback(CERTIFICATE[2]),
+                (user_event(0, ANSWERED, "faq", 0.9, "faq/sertifikat", 0.8), "utter_faq/sertifikat"),
+                fallback("2"),  # an option number: nothing to cluster
+            ],
+        ),
+    )
+    write_events(tracker_url, "review-rita-0001", conversation(T0 + 900, [fallback(REVIEW_CHAT)]))
+
+
+Cluster = tuple[int, list[str]]
+
+
+def clusters(html: str) -> list[Cluster]:
+    found = []
+    for row in re.findall(r'<tr class="cluster".*?</tr>', html, re.DOTALL):
+        size = re.search(r'<td class="cluster-size">(\d+)</td>', row)
+        assert size is not None
+        found.append((int(size.group(1)), re.findall(r'<li class="cluster-example">(.*?)</li>', row)))
+    return found
+
+
+def finished(client: TestClient, path: str = "/unanswered", seconds: float = 30) -> str:
+    deadline = time.monotonic() + seconds
+    while True:
+        page = client.get(path)
+        assert page.status_code == 200
+        if 'id="clustering-running"' not in page.text or time.monotonic() > deadline:
+            return page.text
+        time.sleep(0.05)
+
+
+def test_clusters_of_unanswered_messages_largest_first(reviewer: TestClient) -> None:
+    embedder = BagOfWords()
+    reviewer.app.state.review_embedder = embedder  # type: ignore[attr-defined]
+    page = finished(reviewer)
+
+    found = clusters(page)
+    sizes = [size for size, _ in found]
+    assert sizes == sorted(sizes, reverse=True)
+    assert found[0][0] == 3 and sorted(found[0][1]) == sorted(CERTIFICATE)  # answered, review chat: not here
+    assert found[1][0] == 2 and sorted(found[1][1]) == sorted(CAT)
+    examples = [example for _, shown in found for example in shown]
+    assert COMPLAINT in examples  # a handoff
+    assert "apa boleh vaksin abis begadang semalaman" in examples  # the snapshot's fallback
+    assert ANSWERED not in examples and REVIEW_CHAT not in examples and "2" not in examples
+    assert not any("3174" in example for example in examples) and any("[NIK]" in e for e in examples)
+    # the snapshots': 4 fallbacks (did you mean, out of scope included) and 2 handoffs; 6 here
+    assert "12 unanswered messages" in page_text(page)
+    assert sum(sizes) == 12
+
+    # cached: the same message set is not clustered again
+    calls = embedder.calls
+    assert clusters(finished(reviewer)) == found
+    assert embedder.calls == calls
+
+
+def test_clustering_runs_in_the_background(reviewer: TestClient) -> None:
+    embedder = GatedEmbedder()
+    reviewer.app.state.review_embedder = embedder  # type: ignore[attr-defined]
+    running = page_text(reviewer.get("/unanswered").text)
+    assert "Clustering 12 messages…, reload in a minute." in running
+    embedder.go.set()
+    assert clusters(finished(reviewer))[0][0] == 3
+
+
+def test_the_date_filter(reviewer: TestClient) -> None:
+    reviewer.app.state.review_embedder = BagOfWords()  # type: ignore[attr-defined]
+    page = finished(reviewer, "/unanswered?date_from=2026-01-01&date_to=2026-01-01")
+    examples = [example for _, shown in clusters(page) for example in shown]
+    assert "apa boleh vaksin abis begadang semalaman" in examples
+    assert not set(CERTIFICATE) & set(examples)
+    assert 'value="2026-01-01"' in page
+    empty = page_text(reviewer.get("/unanswered?date_from=2025-06-01&date_to=2025-06-02").text)
+    assert "No unanswered messages in this period." in empty
+    bad = page_text(reviewer.get("/unanswered?date_from=kemarin").text)
+    assert "date from is not a date" in bad
+
+
+def test_a_missing_model_is_explained(make_client: AppFactory, tmp_path: Path) -> None:
+    client = make_client(embedding_model_dir=tmp_path / "no-model")
+    sign_in(client, *REVIEWER)
+    page = client.get("/unanswered")
+    assert page.status_code == 200
+    text = page_text(page.text)
+    assert "Clustering is not available: No sentence model in" in text and "make train" in text
+
+
+@pytest.mark.skipif(
+    not (MODEL / "modules.json").is_file() or not INDEX.is_file(),
+    reason="no embedding model or semantic index: run `make train`",
+)
+def test_clusters_with_the_project_model(make_client: AppFactory, settings: ReviewSettings) -> None:
+    client = make_client(embedding_model_dir=MODEL)
+    sign_in(client, *REVIEWER)
+    page = finished(client, seconds=180)
+    found = clusters(page)
+    sizes = [size for size, _ in found]
+    assert found, page_text(page)
+    assert sizes == sorted(sizes, reverse=True) and sum(sizes) == 12
+    certificate = next(shown for _, shown in found if CERTIFICATE[0] in shown)
+    assert CERTIFICATE[1] in certificate or CERTIFICATE[2] in certificate
