@@ -13,8 +13,10 @@ DOMAIN      := rasa_project/domain
 CONFIG      := rasa_project/config.yml
 TRAIN_DATA  := data/nlu data/rules
 HELDOUT     := data/heldout
+MODELS      := models
 
-.PHONY: help setup run shell train test lint types unit validate conversation integration eval bench ablation clean
+.PHONY: help setup run shell train test lint types unit validate conversation integration browser eval bench \
+  bench-review ablation clean
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -24,9 +26,17 @@ setup: ## create/update both Python environments (idempotent)
 	@scripts/setup_env.sh actions 3.11
 
 train: setup ## train a model into models/ (Rasa skips it when nothing changed)
-	$(RASA) train --config $(CONFIG) --domain $(DOMAIN) --data $(TRAIN_DATA) --out models
+	$(RASA_ENV)/python -m tools.training train --config $(CONFIG) --domain $(DOMAIN) --data $(TRAIN_DATA) \
+	  --heldout $(HELDOUT) --models $(MODELS) $(TRAIN_FLAGS)
 	$(ACTIONS_ENV)/python -m tools.provision_embedding_model --out models/embedding/multilingual-e5-small
 	$(ACTIONS_ENV)/python -m tools.build_semantic_index
+
+.PHONY: rollback models
+rollback: setup ## make the previously live model live again (and the running server, with RASA_URL)
+	$(RASA_ENV)/python -m tools.training rollback --models $(MODELS)
+
+models: setup ## trained models with held-out metrics, gate status and which one is live
+	$(RASA_ENV)/python -m tools.training list --models $(MODELS)
 
 run: train ## start the whole assistant on embedded defaults (REST on :5005); Ctrl-C stops it
 	scripts/run_assistant.sh
@@ -42,13 +52,13 @@ types: setup ## mypy on both environments' code
 	$(ACTIONS_ENV)/mypy actions services tools/chat.py tools/bench.py tools/assistant_process.py \
 	  tools/whatsapp tools/provision_embedding_model.py tools/build_semantic_index.py \
 	  tools/evaluation/semantic_eval.py tools/evaluation/end_to_end.py tools/handoff_review.py \
-	  tests/actions tests/services tests/integration
+	  tools/review_bench.py tests/actions tests/services tests/integration tests/browser
 	$(ACTIONS_ENV)/mypy --python-executable $(RASA_ENV)/python --python-version 3.10 \
 	  --exclude 'tools/evaluation/(semantic_eval|end_to_end)\.py' rasa_project tools/evaluation tests/rasa_project tests/data tests/tools
 
 unit: setup ## unit tests (Rasa components, data in the Rasa env; actions, registry on SQLite + PostgreSQL)
 	$(RASA_ENV)/python -m pytest -q tests/rasa_project tests/data tests/tools
-	$(ACTIONS_ENV)/python -m pytest -q tests/actions tests/services
+	$(ACTIONS_ENV)/python -m pytest -q -m "not trained_model" tests/actions tests/services
 
 validate: setup ## rasa data validate --fail-on-warnings
 	$(RASA) data validate --fail-on-warnings --config $(CONFIG) --domain $(DOMAIN) --data $(TRAIN_DATA)
@@ -56,14 +66,22 @@ validate: setup ## rasa data validate --fail-on-warnings
 conversation: train ## conversation tests (Rasa test stories) against the newest model
 	$(RASA) test core --stories tests/conversations --model models --fail-on-prediction-errors --out reports/conversation
 
-integration: train ## real Rasa server + real action server over HTTP
+integration: train ## real Rasa server + real action server over HTTP; tests that need the trained models
+	$(ACTIONS_ENV)/python -m pytest -q -m trained_model tests/actions tests/services
 	$(ACTIONS_ENV)/python -m pytest -q tests/integration
 
-test: lint types unit validate train conversation integration ## every test, in CI order (sets up what is missing)
+browser: setup ## review app in headless Debian chromium (Playwright; installs chromium when missing)
+	@scripts/setup_browser.sh
+	$(ACTIONS_ENV)/python -m pytest -q tests/browser
+
+test: lint types unit validate train conversation integration browser ## every test, in CI order (sets up what is missing)
 
 eval: train ## held-out accuracy, wrong-answer and fallback rates, confusions, report in reports/eval
 	$(RASA_ENV)/python -m tools.evaluation.evaluate --model models --heldout $(HELDOUT) --out reports/eval
 	$(ACTIONS_ENV)/python -m tools.evaluation.end_to_end --parses reports/eval/parses.json --out reports/eval
+
+bench-review: setup ## review app: conversation list latency with 100,000 synthetic conversations
+	$(ACTIONS_ENV)/python -m tools.review_bench
 
 ablation: setup ## train and compare the pipelines of README "NLU pipeline" on the held-out split
 	$(RASA_ENV)/python -m tools.evaluation.ablation --heldout $(HELDOUT) --out reports/ablation

@@ -268,7 +268,6 @@ def test_the_file_keeps_its_permissions(data_dir: Path) -> None:
     assert path.stat().st_mode & 0o777 == 0o664
 
 
-@pytest.mark.skipif(not RASA.exists(), reason="the Rasa environment is not set up (make setup)")
 def test_rasa_validates_the_real_data_with_an_export(tmp_path: Path) -> None:
     data = tmp_path / "data"
     shutil.copytree(ROOT / "data", data)

@@ -21,7 +21,6 @@ from tests.services.review.test_inbox_pages import T0, conversation, user_event
 
 ROOT = Path(__file__).resolve().parents[3]
 MODEL = ROOT / "models" / "embedding" / "multilingual-e5-small"
-INDEX = ROOT / "models" / "semantic" / "faq_index.npz"
 
 CERTIFICATE = (
     "sertifikat vaksin saya belum muncul",
@@ -172,10 +171,7 @@ def test_a_missing_model_is_explained(make_client: AppFactory, tmp_path: Path) -
     assert "Clustering is not available: No sentence model in" in text and "make train" in text
 
 
-@pytest.mark.skipif(
-    not (MODEL / "modules.json").is_file() or not INDEX.is_file(),
-    reason="no embedding model or semantic index: run `make train`",
-)
+@pytest.mark.trained_model  # the model and index `make train` builds: runs in `make integration`
 def test_clusters_with_the_project_model(make_client: AppFactory, settings: ReviewSettings) -> None:
     client = make_client(embedding_model_dir=MODEL)
     sign_in(client, *REVIEWER)
