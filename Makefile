@@ -25,7 +25,7 @@ setup: ## create/update both Python environments (idempotent)
 	@scripts/setup_env.sh rasa 3.10
 	@scripts/setup_env.sh actions 3.11
 
-train: setup ## train a model into models/ (Rasa skips it when nothing changed)
+train: setup ## validate, train, evaluate on the held-out split; the gate makes it live only if not worse
 	$(RASA_ENV)/python -m tools.training train --config $(CONFIG) --domain $(DOMAIN) --data $(TRAIN_DATA) \
 	  --heldout $(HELDOUT) --models $(MODELS) $(TRAIN_FLAGS)
 	$(ACTIONS_ENV)/python -m tools.provision_embedding_model --out models/embedding/multilingual-e5-small
@@ -54,7 +54,8 @@ types: setup ## mypy on both environments' code
 	  tools/evaluation/semantic_eval.py tools/evaluation/end_to_end.py tools/handoff_review.py \
 	  tools/review_bench.py tests/actions tests/services tests/integration tests/browser
 	$(ACTIONS_ENV)/mypy --python-executable $(RASA_ENV)/python --python-version 3.10 \
-	  --exclude 'tools/evaluation/(semantic_eval|end_to_end)\.py' rasa_project tools/evaluation tests/rasa_project tests/data tests/tools
+	  --exclude 'tools/evaluation/(semantic_eval|end_to_end)\.py' rasa_project tools/evaluation tools/training \
+	  tests/rasa_project tests/data tests/tools
 
 unit: setup ## unit tests (Rasa components, data in the Rasa env; actions, registry on SQLite + PostgreSQL)
 	$(RASA_ENV)/python -m pytest -q tests/rasa_project tests/data tests/tools
@@ -89,5 +90,5 @@ ablation: setup ## train and compare the pipelines of README "NLU pipeline" on t
 bench: train ## REST latency p50/p95 and msgs/s at concurrency 1 and 16, training time, peak memory
 	$(ACTIONS_ENV)/python -m tools.bench --out reports/bench
 
-clean: ## remove trained models, reports and run state (keeps the environments)
-	rm -rf models/*.tar.gz reports .run
+clean: ## remove trained models and their registry, reports and run state (keeps the environments)
+	rm -rf models/*.tar.gz models/archive models/registry.json reports .run

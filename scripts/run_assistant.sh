@@ -10,6 +10,10 @@ cd "$root"
 export RASA_PORT=${RASA_PORT:-5005}
 export ACTION_PORT=${ACTION_PORT:-5055}
 export RUN_DIR=${RUN_DIR:-$root/.run}
+# The model the training gate made live (models/live.tar.gz), else the newest in models/.
+if [ -z "${MODEL_PATH:-}" ] && [ -e "$root/models/live.tar.gz" ]; then
+  MODEL_PATH=$root/models/live.tar.gz
+fi
 export MODEL_PATH=${MODEL_PATH:-$root/models}
 export ACTION_ENDPOINT_URL=${ACTION_ENDPOINT_URL:-http://127.0.0.1:$ACTION_PORT/webhook}
 export TRACKER_DB_DIALECT=${TRACKER_DB_DIALECT:-sqlite}
