@@ -115,7 +115,11 @@ assistant_pids+=($!)
   for _ in $(seq 1 240); do
     if curl -sf "http://127.0.0.1:$RASA_PORT/" >/dev/null 2>&1; then
       echo "TanyaVaksin is up: POST http://localhost:$RASA_PORT/webhooks/rest/webhook (Ctrl-C stops it)"
-      echo "Review app: http://localhost:$REVIEW_PORT (admin; password: REVIEW_ADMIN_PASSWORD in $secrets_file)"
+      if curl -sf "http://127.0.0.1:$REVIEW_PORT/healthz" >/dev/null 2>&1; then
+        echo "Review app: http://localhost:$REVIEW_PORT (admin; password: REVIEW_ADMIN_PASSWORD in $secrets_file)"
+      else
+        echo "The review app is not up on :$REVIEW_PORT (see the messages above); the assistant runs without it." >&2
+      fi
       exit 0
     fi
     sleep 1
