@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.common.settings import TimeZoneName
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATABASE_URL = f"sqlite:///{REPO_ROOT / '.run' / 'registry.db'}"
@@ -24,17 +26,8 @@ class DatabaseSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="REGISTRY_", extra="ignore")
 
     database_url: str = DEFAULT_DATABASE_URL
-    timezone: str = "Asia/Jakarta"  # decides what "today" is for upcoming appointments
+    timezone: TimeZoneName = "Asia/Jakarta"  # decides what "today" is for upcoming appointments
     migrate_on_start: bool = True
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as error:
-            raise ValueError("not a known IANA time zone") from error
-        return value
 
     def today(self) -> date:
         return datetime.now(ZoneInfo(self.timezone)).date()

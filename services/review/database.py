@@ -3,32 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import URL
 
-
-def normalise_database_url(url: str) -> URL:
-    """``postgres://`` and ``postgresql://`` mean psycopg 3 here (psycopg2 is not installed)."""
-    parsed = make_url(url)
-    if parsed.drivername in ("postgres", "postgresql"):
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    return parsed
+from services.common import database as common
+from services.common.database import make_session_factory as make_session_factory
+from services.common.database import normalise_database_url as normalise_database_url
 
 
 def make_engine(url: str) -> Engine:
-    """The review database. Statement parameters stay out of error messages (they hold chat text)."""
-    parsed = normalise_database_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, hide_parameters=True)
-        event.listen(engine, "connect", _sqlite_connect)
-        event.listen(engine, "begin", _sqlite_begin_immediate)
-        return engine
-    return create_engine(parsed, hide_parameters=True, pool_pre_ping=True)
+    """The review database. Statement parameters stay out of error messages (they hold chat text).
+
+    SQLite runs in WAL mode so that readers of the file do not wait for the indexer.
+    """
+    return common.make_engine(url, sqlite_busy_timeout_ms=10_000, sqlite_wal=True)
 
 
 def make_tracker_engine(url: str) -> Engine:
@@ -48,21 +37,3 @@ def make_tracker_engine(url: str) -> Engine:
         pool_pre_ping=True,
         execution_options={"postgresql_readonly": True},
     )
-
-
-def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.isolation_level = None  # let SQLAlchemy emit BEGIN itself (below)
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA journal_mode=WAL")  # readers of the file do not wait for the indexer
-    cursor.close()
-
-
-def _sqlite_begin_immediate(connection: Connection) -> None:
-    """Take the write lock at BEGIN: a transaction that reads then writes waits instead of failing."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
-
-
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)

@@ -8,17 +8,14 @@ change to an existing table should add Alembic the way services/registry does.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import Enum
-from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
-    DateTime,
-    Dialect,
     Float,
     ForeignKey,
     Index,
@@ -26,40 +23,12 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
-    TypeDecorator,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, mapped_column
 
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from services.common.models import NAMING_CONVENTION, UtcDateTime
+
 CONVERSATION_ID_LENGTH = 255  # Rasa's events.sender_id
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """An instant, stored as naive UTC on every backend and returned aware.
-
-    SQLite has no time zones; storing naive UTC everywhere keeps comparisons identical on both.
-    """
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("UtcDateTime needs an aware datetime")
-        return value.astimezone(UTC).replace(tzinfo=None)
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if isinstance(value, datetime) else None
 
 
 class Role(str, Enum):
@@ -118,15 +87,20 @@ class ReviewConversation(Base):
     open_turn_outcome: Mapped[str | None] = mapped_column(String(16))
 
 
+def _conversation_key() -> MappedColumn[str]:
+    """The key column of a conversation's labels and tags: they go when the conversation does."""
+    return mapped_column(
+        ForeignKey("review_conversations.conversation_id", ondelete="CASCADE"), primary_key=True
+    )
+
+
 class ConversationLabel(Base):
     """What a conversation was about: each intent it saw, FAQ answers as ``faq/<topic>``."""
 
     __tablename__ = "review_conversation_labels"
     __table_args__ = (Index("ix_review_conversation_labels_label", "label", "conversation_id"),)
 
-    conversation_id: Mapped[str] = mapped_column(
-        ForeignKey("review_conversations.conversation_id", ondelete="CASCADE"), primary_key=True
-    )
+    conversation_id: Mapped[str] = _conversation_key()
     label: Mapped[str] = mapped_column(String(255), primary_key=True)
 
 
@@ -136,9 +110,7 @@ class ConversationTag(Base):
     __tablename__ = "review_conversation_tags"
     __table_args__ = (Index("ix_review_conversation_tags_tag", "tag", "conversation_id"),)
 
-    conversation_id: Mapped[str] = mapped_column(
-        ForeignKey("review_conversations.conversation_id", ondelete="CASCADE"), primary_key=True
-    )
+    conversation_id: Mapped[str] = _conversation_key()
     tag: Mapped[str] = mapped_column(String(64), primary_key=True)
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())

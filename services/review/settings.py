@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.common.settings import TimeZoneName
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RUN_DIR = REPO_ROOT / ".run"
@@ -44,21 +46,12 @@ class ReviewSettings(BaseSettings):
     login_failure_delay_seconds: float = Field(default=0.5, ge=0)
 
     # Days in /stats and the date filters are local days; Indonesia has no daylight saving time.
-    timezone: str = "Asia/Jakarta"
+    timezone: TimeZoneName = "Asia/Jakarta"
     page_size: int = Field(default=50, ge=1, le=500)
     sync_on_start: bool = True
     # List pages sync the tracker store first, at most this often.
     sync_min_interval_seconds: float = Field(default=5.0, ge=0)
     sync_batch_size: int = Field(default=20_000, ge=1)
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as error:
-            raise ValueError("not a known IANA time zone") from error
-        return value
 
     @property
     def zone(self) -> ZoneInfo:

@@ -1,0 +1,1 @@
+"""Building blocks both services (registry and review) share, so they are written once."""
