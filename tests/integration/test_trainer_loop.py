@@ -1,10 +1,14 @@
-"""The retraining loop for real: `make train` with the gate, a correction, a refusal, `make rollback`.
+"""The retraining loop for real: user messages, the review app's correction and export, `make train`
+with the gate, a refusal, `make rollback`.
 
 Trains with tests/integration/fast_config.yml on a temporary copy of data/ into a temporary models
 folder, so the repository's models/ keep their live model (``make train`` still checks the
-embedding model and the semantic index there: no-ops once `make train` has run). Three trainings,
-two ``predict`` model loads and a Rasa server: measured on 2 shared cores, 4 min with Rasa's
-training cache warm and 7 min 20 s with an empty one (``RASA_CACHE_DIRECTORY`` pointed elsewhere).
+embedding model and the semantic index there: no-ops once `make train` has run). A Rasa server on
+the live model, with the project's endpoints and a temporary SQLite tracker store (no action
+server: the FAQ actions fail, the user turns are stored all the same), gets the questions over the
+REST channel; a reviewer corrects the missed ones in the review app's inbox (review_client.py) and
+an admin exports them into the data copy. Three trainings, two ``predict`` model loads, three
+server model loads (start, hot swap of the corrected model, rollback).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import secrets
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
@@ -24,6 +29,9 @@ from typing import Any
 
 import httpx
 import yaml
+
+from tests.integration import review_client as review
+from tests.integration.review_client import unused_port
 
 ROOT = Path(__file__).resolve().parents[2]
 RASA_PYTHON = ROOT / ".venvs" / "rasa" / "bin" / "python"
@@ -108,21 +116,33 @@ class Loop:
 
 class RasaServer:
     """``rasa run --enable-api --auth-token`` on ``--model <models folder>``, as run_assistant.sh
-    starts it: the server the gate hot-swaps."""
+    starts it: the server the gate hot-swaps. With the project's endpoints, its tracker store in
+    ``<folder>/tracker.db`` and an action endpoint where nothing listens; the REST channel only."""
 
-    def __init__(self, models: Path, log_file: Path) -> None:
+    def __init__(self, models: Path, folder: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.token = secrets.token_urlsafe(16)
-        self.log_file = log_file
+        self.log_file = folder / "rasa.log"
+        self.tracker_db = folder / "tracker.db"
+        credentials = folder / "credentials.yml"
+        credentials.write_text("rest:\n", encoding="utf-8")
         command = [str(RASA), "run", "--model", str(models), "--port", str(self.port)]
-        command += ["--enable-api", "--auth-token", self.token]
-        environment = {**os.environ, "PYTHONPATH": str(ROOT)}
-        with log_file.open("wb") as log:
+        command += ["--enable-api", "--auth-token", self.token, "--credentials", str(credentials)]
+        command += ["--endpoints", str(ROOT / "rasa_project" / "endpoints.yml")]
+        environment = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "TRACKER_DB_DIALECT": "sqlite",
+            "TRACKER_DB": str(self.tracker_db),
+            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{unused_port()}/webhook",
+        }
+        with self.log_file.open("wb") as log:
             self.process = subprocess.Popen(
                 command,
                 cwd=ROOT,
                 env=environment,
+                stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
@@ -167,12 +187,26 @@ def free_port() -> int:
 
 
 @contextmanager
-def rasa_server(models: Path, log_file: Path) -> Iterator[RasaServer]:
-    server = RasaServer(models, log_file)
+def rasa_server(models: Path, folder: Path) -> Iterator[RasaServer]:
+    server = RasaServer(models, folder)
     try:
         yield server
     finally:
         server.stop()
+
+
+def user_turns(tracker_db: Path) -> dict[str, tuple[str, str]]:
+    """Sender -> its user message and the intent it was parsed as, from the tracker store's events."""
+    with sqlite3.connect(tracker_db) as connection:
+        rows = connection.execute("SELECT sender_id, data FROM events WHERE type_name = 'user'").fetchall()
+    events = {sender: json.loads(data) for sender, data in rows}
+    return {sender: (e["text"], e["parse_data"]["intent"]["name"]) for sender, e in events.items()}
+
+
+def files(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file under ``folder``: size and modification time."""
+    found = (path for path in folder.rglob("*") if path.is_file())
+    return {str(path.relative_to(folder)): (path.stat().st_size, path.stat().st_mtime_ns) for path in found}
 
 
 def model(registry: dict[str, Any], model_id: str) -> dict[str, Any]:
@@ -204,33 +238,71 @@ def test_a_reviewed_correction_goes_live_a_worse_model_does_not_and_rollback_und
     assert loop.live_file() == f"archive/{baseline}.tar.gz"
     assert "up to date" in loop.make("a: train again, unchanged", "train")
 
-    # (b) questions the live model does not answer with the right topic
-    answers = loop.predict("b: predict", list(QUESTIONS))
-    assert {answer["model"] for answer in answers} == {baseline}
-    missed = {a["text"]: QUESTIONS[a["text"]] for a in answers if a["label"] != QUESTIONS[a["text"]]}
-    assert missed, f"the baseline answered every question right: {answers}"
+    # a running server on the live model, with the project's tracker store: the gate hot-swaps it
+    with rasa_server(loop.models, tmp_path) as server:
+        # (b) questions the live model does not answer with the right topic (loaded while the server starts)
+        answers = loop.predict("b: predict", list(QUESTIONS))
+        assert {answer["model"] for answer in answers} == {baseline}
+        missed = {a["text"]: QUESTIONS[a["text"]] for a in answers if a["label"] != QUESTIONS[a["text"]]}
+        assert missed, f"the baseline answered every question right: {answers}"
 
-    # (c) a reviewer's corrections, as training data (later: the review app's inbox and export)
-    lines = ['version: "3.1"', "nlu:"]
-    for topic in sorted(set(missed.values())):
-        lines += [f"- intent: {topic}", "  examples: |"]
-        lines += [f"    - {text}" for text, label in missed.items() if label == topic]
-    (loop.data / "nlu" / "reviewed.yml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        # people ask them over the REST channel: stored in the tracker store with their parse data
+        started_server = time.monotonic()
+        assert server.serving() == "live.tar.gz"
+        loop.timings["b: server up"] = time.monotonic() - started_server
+        senders = {text: f"loop-user-{number}" for number, text in enumerate(QUESTIONS)}
+        for text, sender in senders.items():
+            answer = httpx.post(
+                f"{server.url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=120
+            )
+            assert answer.status_code == 200, answer.text
+        stored = user_turns(server.tracker_db)
+        assert {sender: text for sender, (text, _) in stored.items()} == {s: t for t, s in senders.items()}
+        assert all(intent for _, intent in stored.values()), stored
+        loop.timings["b: user messages"] = time.monotonic() - started_server
 
-    # (d) the corrected model passes the gate and answers the reviewed questions right
-    output = loop.make("d: train with corrections", "train")
-    registry = loop.registry()
-    corrected = registry["live"]
-    assert corrected != baseline, output
-    assert f"LIVE {corrected}: not worse than the live model" in output
-    assert registry["history"] == [baseline]
-    assert model(registry, baseline)["status"] == "kept"
-    after = loop.predict("d: predict", list(missed))
-    assert {answer["model"] for answer in after} == {corrected}
-    assert {a["text"]: a["label"] for a in after} == missed
+        # (c) a reviewer corrects the missed ones in the inbox, an admin exports them to training data
+        started_review = time.monotonic()
+        repository_data = files(ROOT / "data")
+        data_before = files(loop.data)
+        with review.review_app(tmp_path, loop.data, loop.models, server.url) as review_url:
+            with review.signed_in(review_url, review.REVIEWER) as reviewer:
+                rows, csrf = review.inbox_rows(reviewer)
+                assert set(QUESTIONS) <= set(rows), rows
+                for text, topic in missed.items():
+                    review.correct(reviewer, csrf, rows[text], topic)
+                rows, _ = review.inbox_rows(reviewer)
+                assert not set(missed) & set(rows), rows
+            with review.signed_in(review_url, review.ADMIN) as admin:
+                assert review.export(admin) == len(missed)
+        reviewed = yaml.safe_load((loop.data / "nlu" / "reviewed.yml").read_text(encoding="utf-8"))
+        written = {
+            line.strip()[2:]: item["intent"]
+            for item in reviewed["nlu"]
+            for line in item["examples"].splitlines()
+            if line.strip()
+        }
+        assert written == missed
+        changed = {name for name, stat in files(loop.data).items() if data_before.get(name) != stat}
+        assert changed == {"nlu/reviewed.yml"}, changed
+        assert files(ROOT / "data") == repository_data
+        loop.timings["c: review and export"] = time.monotonic() - started_review
 
-    # a running server on the live model, started while the next model trains
-    with rasa_server(loop.models, tmp_path / "rasa.log") as server:
+        # (d) the corrected model passes the gate, goes live in the server, answers the reviewed
+        # questions right
+        output = loop.make("d: train with corrections", "train", env=server.env)
+        registry = loop.registry()
+        corrected = registry["live"]
+        assert corrected != baseline, output
+        assert f"LIVE {corrected}: not worse than the live model" in output
+        assert f"running server at {server.url} now serves {corrected}.tar.gz" in output
+        assert server.serving() == f"{corrected}.tar.gz"
+        assert registry["history"] == [baseline]
+        assert model(registry, baseline)["status"] == "kept"
+        after = loop.predict("d: predict", list(missed))
+        assert {answer["model"] for answer in after} == {corrected}
+        assert {a["text"]: a["label"] for a in after} == missed
+
         # (e) a deliberately worse model is refused: recorded and kept on disk, never live
         worse = worse_config(tmp_path / "worse.yml")
         output = loop.make("e: train worse", "train", config=worse, env=server.env)
@@ -242,10 +314,8 @@ def test_a_reviewed_correction_goes_live_a_worse_model_does_not_and_rollback_und
         assert (registry["live"], registry["history"]) == (corrected, [baseline])
         assert loop.live_file() == f"archive/{corrected}.tar.gz"
         assert (loop.models / refused["file"]).is_file()
-        # `rasa run --model <folder>` took the live link, and the refused model stayed away from it
-        started_server = time.monotonic()
-        assert server.serving() == "live.tar.gz"
-        loop.timings["e: server up (after training)"] = time.monotonic() - started_server
+        # the refused model stayed away from the running server
+        assert server.serving() == f"{corrected}.tar.gz"
 
         # (f) rollback restores the baseline, on disk and in the running server
         output = loop.make("f: rollback + hot swap", "rollback", env=server.env)
