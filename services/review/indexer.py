@@ -195,6 +195,7 @@ class _Conversation:
     open_turn_outcome: str | None = None
     is_new: bool = True
     labels: set[str] = field(default_factory=set)
+    wrote_again: bool = False  # a user message in this batch: a review done before is out of date
 
     @classmethod
     def from_row(cls, row: Any) -> _Conversation:
@@ -279,6 +280,7 @@ class _Batch:
             "outcome": outcome,
         }
         conversation.user_messages += 1
+        conversation.wrote_again = True
         conversation.open_turn_event_id = event.id
         conversation.open_turn_outcome = outcome
         conversation.has_fallback = conversation.has_fallback or outcome == Outcome.FALLBACK.value
@@ -405,6 +407,13 @@ def _write(session: Session, batch: _Batch) -> None:
         session.execute(insert(ReviewConversation), new)
     if changed:
         session.execute(update(ReviewConversation), changed)  # bulk UPDATE by primary key
+    reopened = [
+        {"conversation_id": c.conversation_id, "reviewed": False, "reviewed_by": None, "reviewed_at": None}
+        for c in batch.conversations.values()
+        if not c.is_new and c.wrote_again
+    ]
+    if reopened:  # "not reviewed" must find conversations the recipient went on with
+        session.execute(update(ReviewConversation), reopened)
     if batch.messages:
         session.execute(insert(ReviewMessage), list(batch.messages.values()))
     if batch.outcome_updates:

@@ -55,8 +55,9 @@ class Base(DeclarativeBase):
 class ReviewConversation(Base):
     """One tracker store conversation (sender id), summarised for filtering.
 
-    The indexer owns every column except the ``reviewed*`` ones; ``open_turn_*`` carry the turn in
-    progress from one sync to the next (its bot answer may arrive in a later batch).
+    The indexer owns every column except the ``reviewed*`` ones, which it only clears when the
+    recipient writes again; ``open_turn_*`` carry the turn in progress from one sync to the next
+    (its bot answer may arrive in a later batch).
     """
 
     __tablename__ = "review_conversations"

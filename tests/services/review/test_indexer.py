@@ -220,9 +220,12 @@ def test_events_arriving_later_are_added(review: sessionmaker[Session], tmp_path
         engine.dispose()
 
 
-def test_reviewer_fields_survive_new_events(review: sessionmaker[Session], tmp_path: Path) -> None:
+def test_a_review_holds_until_the_recipient_writes_again(
+    review: sessionmaker[Session], tmp_path: Path
+) -> None:
     url = f"sqlite:///{tmp_path / 'tracker.db'}"
     events = snapshot("faq_answered")["events"]
+    later = next(i for i, event in enumerate(events) if i >= 6 and event["event"] == "user")
     write_events(url, "wa_3f9a1c0d7e21", events[:6])
     engine = make_tracker_engine(url)
     try:
@@ -232,10 +235,18 @@ def test_reviewer_fields_survive_new_events(review: sessionmaker[Session], tmp_p
             assert conversation is not None
             conversation.reviewed = True
             conversation.reviewed_by = "rita"
-        write_events(url, "wa_3f9a1c0d7e21", events[6:])
+        write_events(url, "wa_3f9a1c0d7e21", events[6:later])  # the bot and slots only
         sync(engine, review)
         conversation = conversations(review)["wa_3f9a1c0d7e21"]
         assert conversation.reviewed and conversation.reviewed_by == "rita"
+        write_events(url, "wa_3f9a1c0d7e21", events[later:])  # a new question: unreviewed again
+        sync(engine, review)
+        conversation = conversations(review)["wa_3f9a1c0d7e21"]
+        assert (conversation.reviewed, conversation.reviewed_by, conversation.reviewed_at) == (
+            False,
+            None,
+            None,
+        )
         assert conversation.user_messages == 2
     finally:
         engine.dispose()
