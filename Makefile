@@ -52,7 +52,7 @@ types: setup ## mypy on both environments' code
 	$(ACTIONS_ENV)/mypy actions services tools/chat.py tools/bench.py tools/assistant_process.py \
 	  tools/whatsapp tools/provision_embedding_model.py tools/build_semantic_index.py \
 	  tools/evaluation/semantic_eval.py tools/evaluation/end_to_end.py tools/handoff_review.py \
-	  tools/review_bench.py tests/actions tests/services tests/integration tests/browser
+	  tools/review_bench.py tools/review_process.py tests/actions tests/services tests/integration tests/browser
 	$(ACTIONS_ENV)/mypy --python-executable $(RASA_ENV)/python --python-version 3.10 \
 	  --exclude 'tools/evaluation/(semantic_eval|end_to_end)\.py' rasa_project tools/evaluation tools/training \
 	  tests/rasa_project tests/data tests/tools

@@ -13,18 +13,15 @@ import os
 import re
 import shutil
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from tests.browser.tracker_data import write_tracker
+from tools.review_process import create_user, review_env, running_review_app
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -39,8 +36,6 @@ CHROMIUM_ARGS = [
 ]
 APP_PORTS = range(15505, 15509)  # the first free one; 15509 stays unused: "Rasa is down"
 RASA_URL = "http://127.0.0.1:15509"
-START_TIMEOUT_SECONDS = 60
-STOP_TIMEOUT_SECONDS = 15
 ACTION_TIMEOUT_MS = 10_000
 
 ADMIN = ("ayu", "admin-browser-pass-1")
@@ -70,66 +65,6 @@ def _free_port() -> int:
     pytest.fail(f"ports {APP_PORTS.start}-{APP_PORTS.stop - 1} (browser tests only) are all in use")
 
 
-def _server_env(root: Path, data_dir: Path) -> dict[str, str]:
-    env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith("REVIEW_") and name != "RASA_API_TOKEN"
-    }
-    env.update(
-        PYTHONPATH=str(REPO),
-        PYTHONUNBUFFERED="1",
-        REVIEW_DATABASE_URL=f"sqlite:///{root / 'review.db'}",
-        REVIEW_TRACKER_STORE_URL=f"sqlite:///{root / 'tracker.db'}",
-        REVIEW_DATA_DIR=str(data_dir),
-        REVIEW_MODELS_DIR=str(root / "models"),
-        REVIEW_RASA_URL=RASA_URL,
-    )
-    return env
-
-
-def _tail(log: Path, lines: int = 40) -> str:
-    text = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
-    return "\n".join(text.splitlines()[-lines:])
-
-
-def _create_user(env: dict[str, str], username: str, password: str, role: str) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "services.review",
-            "create-user",
-            username,
-            "--role",
-            role,
-            "--password-stdin",
-        ],
-        input=f"{password}\n",
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, f"create-user {username} failed:\n{done.stdout}\n{done.stderr}"
-
-
-def _wait_healthy(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the review app exited with {process.returncode}:\n{_tail(log)}", pytrace=False)
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"the review app did not answer /healthz in {START_TIMEOUT_SECONDS} s:\n{_tail(log)}")
-
-
 @pytest.fixture(scope="module")
 def review_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReviewServer]:
     root = tmp_path_factory.mktemp("review_app")
@@ -137,30 +72,12 @@ def review_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReviewSe
     shutil.copytree(REPO / "data", data_dir)
     (root / "models").mkdir()
     fallback = write_tracker(f"sqlite:///{root / 'tracker.db'}")
-    env = _server_env(root, data_dir)
-    _create_user(env, *ADMIN, role="admin")
-    _create_user(env, *REVIEWER, role="reviewer")
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
+    env = review_env(root, data_dir, root / "models", RASA_URL)
+    create_user(env, *ADMIN, role="admin")
+    create_user(env, *REVIEWER, role="reviewer")
     log = root / "server.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "services.review", "serve", "--port", str(port), "--log-level", "warning"],
-            env=env,
-            cwd=REPO,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait_healthy(process, url, log)
+    with running_review_app(env, _free_port(), log) as url:
         yield ReviewServer(url=url, root=root, data_dir=data_dir, fallback=fallback, log=log)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=STOP_TIMEOUT_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(scope="module")

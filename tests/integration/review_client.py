@@ -1,28 +1,23 @@
 """The review web app as a process, and a reviewer's HTTP client for its NLU inbox and export.
 
-Started the way tests/browser/conftest.py starts it (``python -m services.review serve``, users made
-with ``create-user``), on a tracker store and a data folder the caller names. Not imported from that
-conftest: it needs Playwright. Pages are read with regexes on the ids the templates give
+Started with tools/review_process.py, as the browser tests start it, on a tracker store and a data
+folder the caller names. Pages are read with regexes on the ids the templates give
 (services/review/templates/inbox.html, login.html).
 """
 
 from __future__ import annotations
 
 import html
-import os
 import re
 import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[2]
-ACTIONS_PYTHON = ROOT / ".venvs" / "actions" / "bin" / "python"
-START_SECONDS = 60
+from tools.review_process import create_user, review_env, running_review_app
+
 ADMIN = ("ayu", "admin-loop-pass-1")
 REVIEWER = ("rudi", "reviewer-loop-pass-1")
 
@@ -39,68 +34,14 @@ def unused_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _env(root: Path, data_dir: Path, models_dir: Path, rasa_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REVIEW_") and k != "RASA_API_TOKEN"}
-    env.update(
-        PYTHONPATH=str(ROOT),
-        PYTHONUNBUFFERED="1",
-        REVIEW_DATABASE_URL=f"sqlite:///{root / 'review.db'}",
-        REVIEW_TRACKER_STORE_URL=f"sqlite:///{root / 'tracker.db'}",
-        REVIEW_DATA_DIR=str(data_dir),
-        REVIEW_MODELS_DIR=str(models_dir),
-        REVIEW_RASA_URL=rasa_url,
-    )
-    return env
-
-
 @contextmanager
 def review_app(root: Path, data_dir: Path, models_dir: Path, rasa_url: str) -> Iterator[str]:
     """The app on ``root/tracker.db`` with an admin and a reviewer; yields its URL."""
-    env = _env(root, data_dir, models_dir, rasa_url)
+    env = review_env(root, data_dir, models_dir, rasa_url)
     for (name, password), role in ((ADMIN, "admin"), (REVIEWER, "reviewer")):
-        command = [str(ACTIONS_PYTHON), "-m", "services.review", "create-user", name, "--role", role]
-        done = subprocess.run(
-            [*command, "--password-stdin"],
-            input=f"{password}\n",
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        assert done.returncode == 0, f"create-user {name}:\n{done.stdout}\n{done.stderr}"
-    port = unused_port()
-    url = f"http://127.0.0.1:{port}"
-    log = root / "review.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
-            [str(ACTIONS_PYTHON), "-m", "services.review", "serve", "--port", str(port)],
-            env=env,
-            cwd=ROOT,
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + START_SECONDS
-        while True:
-            assert process.poll() is None, log.read_text(errors="replace")[-3000:]
-            try:
-                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, log.read_text(errors="replace")[-3000:]
-            time.sleep(0.2)
+        create_user(env, name, password, role)
+    with running_review_app(env, unused_port(), root / "review.log") as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @contextmanager
