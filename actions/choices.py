@@ -25,6 +25,9 @@ SHOW_MENU = "show_menu"
 MAIN = "main"
 MAIN_MENU_RESPONSE = "utter_menu"
 MENU_RESPONSE_PREFIX = "utter_menu_"
+FAQ_RESPONSE_PREFIX = "utter_faq/"
+# The way on: after every FAQ answer, and in the free place of a "did you mean", one tap to the main
+# menu. One button, the same everywhere; a number typed after an answer picks from the main menu.
 MORE_OPTIONS = {"title": "Menu lainnya", "payload": f"/{SHOW_MENU}"}
 BACK_WORDS = frozenset({"kembali", "balik", "back", "kembali ke menu"})
 
@@ -58,6 +61,10 @@ def parse_payload(payload: str) -> Choice | None:
 
 def faq_payload(topic: str) -> str:
     return f"/{FAQ_CHOICE}" + json.dumps({"topic": topic}, separators=(",", ":"))
+
+
+def faq_response(topic: str) -> str:
+    return f"{FAQ_RESPONSE_PREFIX}{topic}"
 
 
 # ------------------------------------------------------------------ menus in the domain

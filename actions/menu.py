@@ -18,12 +18,14 @@ from actions.choices import (
     FAQ_CHOICE,
     HANDOFF_REQUESTED,
     MAIN,
+    MAIN_MENU_RESPONSE,
     MENU_POSITION,
     MORE_OPTIONS,
     OFFERED_OPTIONS,
     SHOW_MENU,
     Choice,
     faq_payload,
+    faq_response,
     is_back,
     latest_user_metadata,
     menu_position,
@@ -41,6 +43,9 @@ from actions.choices import (
 from actions.handoff import release_handoff, request_handoff
 
 DID_YOU_MEAN_RESPONSE = "utter_did_you_mean"
+# The variable of utter_did_you_mean that Rasa fills with the numbered options: a name the response
+# does not use reaches the person as a literal "{options}" (tests/rasa_project/test_rendered_responses.py)
+DID_YOU_MEAN_VARIABLE = "options"
 # WhatsApp's reply buttons: more become a list, one more tap for the recipient
 MAX_DID_YOU_MEAN_BUTTONS = 3
 UNKNOWN_OPTION_RESPONSE = "utter_option_unknown"
@@ -74,12 +79,22 @@ def show_menu(
     ]
 
 
+def utter_answer(dispatcher: CollectingDispatcher, topic: str) -> None:
+    """A FAQ answer with the way on after it: the one place FAQ answers are sent from.
+
+    Rasa renders the response and adds the action's buttons to it (``RemoteAction._utter_responses``),
+    so every answer ends with the same "Menu lainnya" button, whatever its text: on WhatsApp one
+    bubble with a reply button under it.
+    """
+    dispatcher.utter_message(response=faq_response(topic), buttons=[dict(MORE_OPTIONS)])
+
+
 def answer_topic(dispatcher: CollectingDispatcher, domain: dict[str, Any], topic: str) -> list[EventType]:
-    name = f"utter_faq/{topic}"
-    if not has_response(domain, name):
+    """The topic's answer; a number typed next picks from the main menu (the answer shows no numbers)."""
+    if not has_response(domain, faq_response(topic)):
         return show_menu(dispatcher, domain)
-    dispatcher.utter_message(response=name)
-    return []
+    utter_answer(dispatcher, topic)
+    return [SlotSet(OFFERED_OPTIONS, payloads(response_buttons(domain, MAIN_MENU_RESPONSE)))]
 
 
 def offer_topics(
@@ -97,8 +112,8 @@ def offer_topics(
     buttons = buttons[:MAX_DID_YOU_MEAN_BUTTONS]
     if len(buttons) < MAX_DID_YOU_MEAN_BUTTONS:
         buttons.append(dict(MORE_OPTIONS))
-    choices = numbered([button["title"] for button in buttons])
-    dispatcher.utter_message(response=DID_YOU_MEAN_RESPONSE, buttons=buttons, choices=choices)
+    options = {DID_YOU_MEAN_VARIABLE: numbered([button["title"] for button in buttons])}
+    dispatcher.utter_message(response=DID_YOU_MEAN_RESPONSE, buttons=buttons, **options)
     return [SlotSet(OFFERED_OPTIONS, payloads(buttons))]
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import fcntl
 import os
 import re
-import tempfile
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +20,9 @@ from pathlib import Path
 
 import yaml
 
+from core.months import MONTH_PATTERN
+from core.personal_data import EMAIL_PATTERN, PLACEHOLDER_PATTERN, find_dates, redact_numbers
+from services.common.files import write_atomically
 from services.review.training_data import (
     example_lines,
     heldout_examples,
@@ -36,46 +38,27 @@ HEADER = (
 )
 
 # --- personal data ---------------------------------------------------------------------------
-# A run of digits with spaces, dots or dashes between groups, as people type an NIK or a phone number
-# (the same runs the tracker store redacts: rasa_project/tracker_store.py).
-_DIGIT_RUN = re.compile(r"\+?\d+(?:[ \u00a0.\-]{1,3}\d+)*")
-NIK_DIGITS = 16
-MIN_NUMBER_DIGITS = 10  # an NIK, a mobile (08xx, 10-13 digits) or a landline with its area code
-_PHONE_START = re.compile(r"^(?:\+?62|0)[ \u00a0.\-]*8")  # Indonesian mobiles: 08..., +62 8..., 62 8...
-MIN_PHONE_DIGITS = 9
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-# Placeholders the tracker store puts where it redacted an NIK, a long number or a date.
-_PLACEHOLDER = re.compile(r"\[(?:NIK|NOMOR|TANGGAL)\]", re.IGNORECASE)
-_MONTHS = (
-    "januari|februari|pebruari|maret|april|mei|juni|juli|agustus|september|oktober|november|nopember|"
-    "desember|january|february|march|may|june|july|august|october|december|"
-    "jan|feb|peb|febr|mar|apr|jun|jul|agu|agt|ags|agst|agus|aug|sep|sept|okt|oct|nov|nop|des|dec"
-)
-_YEAR = r"(?P<year>(?:19|20)\d{2}|'?\d{2})"
-_FULL_DATES = (
-    re.compile(
-        rf"(?<!\d)\d{{1,2}}(?:\s*[-/.]\s*|\s+)(?:{_MONTHS})\b\.?(?:\s*[-/.,]\s*|\s+){_YEAR}(?!\d)",
-        re.IGNORECASE,
-    ),
-    re.compile(r"(?<!\d)(?P<year>(?:19|20)\d{2})\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{1,2}(?!\d)"),
-    re.compile(rf"(?<!\d)\d{{1,2}}\s*([-/.])\s*\d{{1,2}}\s*\1\s*{_YEAR}(?!\d)"),
-    re.compile(r"(?<!\d)\d{1,2}\s+\d{1,2}\s+(?P<year>(?:19|20)\d{2})(?!\d)"),
-    re.compile(r"(?<!\d)(?:0[1-9]|[12]\d|3[01])(?:0[1-9]|1[0-2])(?P<year>(?:19|20)\d{2})(?!\d)"),
-)
+# NIKs, phone numbers, e-mail addresses and dates are found as everywhere else (core/personal_data.py).
 _DAY_AND_MONTH = re.compile(
-    rf"(?<!\d)\d{{1,2}}(?:\s*[-/.]\s*|\s+)(?:\d{{1,2}}|(?:{_MONTHS})\b)", re.IGNORECASE
+    rf"(?<!\d)\d{{1,2}}(?:\s*[-/.]\s*|\s+)(?:\d{{1,2}}|(?:{MONTH_PATTERN})\b)", re.IGNORECASE
 )
+_FULL_YEAR = re.compile(r"(?:19|20)\d{2}")
+_TWO_DIGITS = re.compile(r"\d{2}")
 _BIRTH_WORD = re.compile(r"\b(?:lahir|kelahiran|ttl|tgl\s*lhr|dob|birth\w*|born)\b", re.IGNORECASE)
 # COVID-19 vaccination in Indonesia began in January 2021: a full date before 2020 is no dose date
 # someone asks about, but (nearly always) a birth date.
 FIRST_VACCINATION_YEAR = 2020
 
 
-def _year(text: str) -> int:
-    digits = text.lstrip("'")
-    if len(digits) == 4:
-        return int(digits)
-    two_digit = int(digits)
+def _year(found_date: str) -> int:
+    """The year of a full date: its last 19xx or 20xx, else its last two digits (0 when unreadable)."""
+    years = _FULL_YEAR.findall(found_date)
+    if years:
+        return int(years[-1])
+    pairs = _TWO_DIGITS.findall(found_date)
+    if not pairs:
+        return 0
+    two_digit = int(pairs[-1])
     return 2000 + two_digit if two_digit <= date.today().year % 100 else 1900 + two_digit
 
 
@@ -85,18 +68,13 @@ def has_personal_data(text: str) -> bool:
     A full date counts as a birth date when it is before vaccination began or the message speaks of
     birth ("lahir", "ttl", "dob"); "dosis 1 tgl 3-3-2022" is a question about doses and is kept.
     """
-    if _EMAIL.search(text) or _PLACEHOLDER.search(text):
+    if EMAIL_PATTERN.search(text) or PLACEHOLDER_PATTERN.search(text) or redact_numbers(text) != text:
         return True
-    for run in _DIGIT_RUN.finditer(text):
-        digits = sum(character.isdigit() for character in run.group())
-        if digits >= MIN_NUMBER_DIGITS or (digits >= MIN_PHONE_DIGITS and _PHONE_START.match(run.group())):
-            return True
-    for pattern in _FULL_DATES:
-        for match in pattern.finditer(text):
-            if _year(match.group("year")) < FIRST_VACCINATION_YEAR:
-                return True
+    dates = find_dates(text)
+    if any(_year(found) < FIRST_VACCINATION_YEAR for found in dates):
+        return True
     if _BIRTH_WORD.search(text):
-        return any(pattern.search(text) for pattern in _FULL_DATES) or bool(_DAY_AND_MONTH.search(text))
+        return bool(dates) or bool(_DAY_AND_MONTH.search(text))
     return False
 
 
@@ -185,23 +163,6 @@ def _locked(folder: Path) -> Iterator[None]:
         os.close(descriptor)
 
 
-def _write_atomically(path: Path, content: str) -> None:
-    """Readers (a training run, git) see the old file or the new one, never a partial one."""
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-    # ".tmp", not ".yml": a file left behind by a crash is no training data
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(content)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def export_annotations(
     annotations: Iterable[Annotation], data_dir: Path, valid: Collection[str]
 ) -> ExportResult:
@@ -241,5 +202,5 @@ def export_annotations(
         if added:
             content = render(examples)
             _check_round_trip(content, examples)
-            _write_atomically(path, content)
+            write_atomically(path, content)
     return ExportResult(path, added, duplicates, held_out, personal_data)

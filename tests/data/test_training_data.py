@@ -106,3 +106,56 @@ def test_register_is_informal_as_well_as_formal(training: list[LabelledMessage])
     assert len({"yg", "gak", "ga", "gk", "gmn", "sy", "udh", "udah", "brp", "blm"} & words) >= 8
     assert {"ibu", "anak", "suami"} <= words
     assert len({"vaccine", "the", "is", "can", "booster", "after"} & words) >= 3
+
+
+# Registers that failed in the wild (issue #10 item 7), each trained and held out.
+STILL_INFECTED = re.compile(
+    r"jamin|guarantee|masih (?:bisa|mungkin)|still get|tetep|tetap|kena covid|positif|tertular|ketular", re.I
+)
+TOWNS = re.compile(
+    r"\b(?:jakarta|surabaya|bandung|medan|makassar|semarang|palembang|denpasar|bali|jogja|yogyakarta|malang|"
+    r"bogor|depok|bekasi|batam|pekanbaru|samarinda|balikpapan|sleman|cibinong)\b",
+    re.I,
+)
+DATES = re.compile(
+    r"\b(?:tgl|tanggal|besok|senin|selasa|rabu|kamis|jumat|sabtu|minggu depan|next week|this week|"
+    r"januari|februari|maret|april|mei|juni|juli|agustus|september|oktober|november|desember)\b",
+    re.I,
+)
+STORY_MIN_SENTENCES = 3  # context first, then the question
+REGISTER_MINIMUMS = {  # (training, held-out)
+    "can I still get COVID / is it guaranteed (efektivitas)": (20, 5),
+    "a town or a date (lokasi)": (15, 4),
+    "a story before the question (any FAQ topic)": (15, 5),
+}
+
+
+def sentences(text: str) -> int:
+    return len([part for part in re.split(r"[.?!]+", text) if len(part.split()) >= 3])
+
+
+def register_counts(messages: list[LabelledMessage]) -> dict[str, int]:
+    faq = [message for message in messages if message.label.startswith("faq/")]
+    return {
+        "can I still get COVID / is it guaranteed (efektivitas)": sum(
+            m.label == "faq/efektivitas" and bool(STILL_INFECTED.search(m.text)) for m in faq
+        ),
+        "a town or a date (lokasi)": sum(
+            m.label == "faq/lokasi" and bool(TOWNS.search(m.text) or DATES.search(m.text)) for m in faq
+        ),
+        "a story before the question (any FAQ topic)": sum(
+            sentences(m.text) >= STORY_MIN_SENTENCES for m in faq
+        ),
+    }
+
+
+def test_registers_that_fail_in_the_wild_are_trained_and_held_out(
+    training: list[LabelledMessage], heldout: list[LabelledMessage]
+) -> None:
+    trained, held = register_counts(training), register_counts(heldout)
+    short = {
+        register: (trained[register], held[register])
+        for register, (minimum_trained, minimum_held) in REGISTER_MINIMUMS.items()
+        if trained[register] < minimum_trained or held[register] < minimum_held
+    }
+    assert not short, f"(training, held-out) below {REGISTER_MINIMUMS}: {short}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -18,12 +19,27 @@ def first_variation(name: str) -> dict[str, Any]:
     raise KeyError(name)
 
 
+def contact_values() -> dict[str, str]:
+    """The contact block (rasa_project/domain/contacts.yml): slots whose initial value Rasa fills in."""
+    slots = yaml.safe_load((ROOT / "rasa_project" / "domain" / "contacts.yml").read_text(encoding="utf-8"))
+    return {str(name): str(slot["initial_value"]) for name, slot in (slots.get("slots") or {}).items()}
+
+
+def filled(text: str) -> str:
+    """A domain text as the person reads it: ``{kontak_...}`` replaced by the contact block's values."""
+    values = contact_values()
+    return re.sub(r"\{(kontak_\w+)\}", lambda found: values.get(found[1], found[0]), text)
+
+
 def response_text(name: str) -> str:
-    return str(first_variation(name)["text"])
+    return filled(str(first_variation(name)["text"]))
 
 
 def response_buttons(name: str) -> list[dict[str, str]]:
-    return [dict(button) for button in first_variation(name).get("buttons") or []]
+    return [
+        {key: filled(str(value)) for key, value in button.items()}
+        for button in first_variation(name).get("buttons") or []
+    ]
 
 
 def reply(messages: list[dict[str, Any]]) -> str:

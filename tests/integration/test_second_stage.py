@@ -17,10 +17,9 @@ from tools.handoff_review import read_events, waiting
 # Rasa's NLU is not sure of it (nlu_fallback): alone, it could only show the menu. The semantic
 # stage offers the right topic among close ones.
 SEMANTIC_ONLY = (
-    "Selamat malam Bapak/Ibu petugas, saya ingin menanyakan sesuatu. Ibu saya berusia 72 tahun dan "
-    "memiliki riwayat darah tinggi namun rutin minum obat. Apakah beliau masih boleh mendapatkan vaksin "
-    "booster? Terima kasih banyak.",
-    "lansia",
+    "Besok saya mau booster di klinik kantor. Tapi dari semalam saya pilek dan agak meriang. "
+    "Sebaiknya tetap datang atau diundur dulu?",
+    "sedang_sakit",
 )
 # Rasa is sure (faq/ibu_hamil) but the semantic search prefers other topics: "did you mean", Rasa's first.
 IN_DOUBT = ("bumil usia kandungan 5 bulan udah bisa divaksin belum", "ibu_hamil")

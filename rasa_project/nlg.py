@@ -1,0 +1,149 @@
+"""Responses served from the domain files as they are now, not as they were when the model was trained.
+
+Rasa builds its response generator from ``endpoints.yml``::
+
+    nlg:
+      type: rasa_project.nlg.LiveContentNLG
+
+An answer approved in the review app is written to its domain file; the next message that needs it
+gets the new text, without retraining or restarting Rasa: the model still picks the answer by its
+name (``utter_faq/<topic>``), and the next ``make train`` learns the new wording for the selector.
+Each call costs one ``stat`` per domain file; only when a file changed are the files parsed again,
+in a worker thread, so the event loop never waits on YAML. Rendering is Rasa's own
+(``TemplatedNaturalLanguageGenerator``): variations, channels, conditions and ``{slot}`` filling
+behave exactly as with the default generator.
+
+What is served: every response of the model, overridden by the files' approved answers
+(variations with ``metadata.status: approved``; a draft never reaches people). Contact variables
+(``{kontak_...}``) come from the files' ``kontak_*`` slots, so a corrected phone number is live too.
+If the files cannot be read or parsed, the model's responses are served (they passed validation
+when it was trained) and an error is logged until the files are fixed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
+
+from rasa_project.content import (
+    ContentError,
+    Responses,
+    Signature,
+    content_dir,
+    load_content,
+    servable,
+    signature,
+)
+
+logger = logging.getLogger(__name__)
+
+CONTENT_DIR_KEY = "content_dir"  # optional key of the ``nlg:`` endpoint; else TANYAVAKSIN_CONTENT_DIR
+
+
+class LiveContentNLG(TemplatedNaturalLanguageGenerator):
+    """Rasa's templated generator over the model's responses plus the domain files' current ones."""
+
+    def __init__(
+        self,
+        endpoint_config: EndpointConfig | None = None,
+        domain: Domain | None = None,
+        directory: Path | None = None,
+    ) -> None:
+        configured = endpoint_config.kwargs.get(CONTENT_DIR_KEY) if endpoint_config else None
+        self.directory = directory or (Path(str(configured)) if configured else content_dir())
+        self._model_responses: Responses = dict(domain.responses) if domain else {}
+        self._live_responses: Responses = {}
+        self._contacts: dict[str, str] = {}
+        self._signature: Signature | None = None
+        self._merged: Responses = dict(self._model_responses)
+        self._reload_lock = asyncio.Lock()
+        self.last_reload_seconds: float | None = None
+        super().__init__(self._model_responses)
+        self.refresh()
+
+    # Rasa's Agent assigns ``nlg.responses = domain.responses`` whenever it loads a model (also on a
+    # hot swap through the HTTP API): that sets the model's responses; reads return the merged view.
+    @property
+    def responses(self) -> Responses:
+        return self._merged
+
+    @responses.setter
+    def responses(self, value: Responses) -> None:
+        self._model_responses = dict(value or {})
+        self._merge()
+
+    @property
+    def contacts(self) -> dict[str, str]:
+        return dict(self._contacts)
+
+    def _merge(self) -> None:
+        self._merged = {**self._model_responses, **self._live_responses}
+
+    def _changed(self) -> Signature | None:
+        """The folder's new signature if it differs from the one last loaded, else None."""
+        try:
+            current = signature(self.directory)
+        except OSError as error:
+            current = (("unreadable", 0, 0, hash(str(error))),)
+        return current if current != self._signature else None
+
+    def _load(self, current: Signature) -> None:
+        """Parse the files and switch to them (blocking: runs in a worker thread from ``generate``)."""
+        started = time.perf_counter()
+        try:
+            content = load_content(self.directory)
+        except (ContentError, OSError) as error:
+            logger.error("Serving the model's responses: the content files cannot be used: %s", error)
+            self._live_responses, self._contacts = {}, {}
+        else:
+            self._live_responses, self._contacts = servable(content.responses), content.contacts
+            logger.info(
+                "Content loaded from %s: %d responses, %d contacts",
+                self.directory,
+                len(self._live_responses),
+                len(self._contacts),
+            )
+        self._signature = current
+        self._merge()
+        self.last_reload_seconds = time.perf_counter() - started
+
+    def refresh(self) -> bool:
+        """Reload now if a file changed (synchronously); whether it reloaded."""
+        current = self._changed()
+        if current is None:
+            return False
+        self._load(current)
+        return True
+
+    async def refresh_async(self) -> bool:
+        """``refresh`` without blocking the event loop; concurrent callers wait for one reload."""
+        if self._changed() is None:
+            return False
+        async with self._reload_lock:
+            current = self._changed()
+            if current is None:
+                return False
+            await asyncio.to_thread(self._load, current)
+            return True
+
+    async def generate(
+        self,
+        utter_action: str,
+        tracker: DialogueStateTracker,
+        output_channel: str,
+        **kwargs: Any,
+    ) -> dict[str, Any] | None:
+        await self.refresh_async()
+        filled_slots = {**tracker.current_slot_values(), **self._contacts}
+        return self.generate_from_slots(utter_action, filled_slots, output_channel, **kwargs)
+
+    def response_names(self) -> list[str]:
+        return sorted(self._merged)
