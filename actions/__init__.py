@@ -1,4 +1,4 @@
-"""Custom actions served by the rasa-sdk action server (``python -m rasa_sdk --actions actions``)."""
+"""Custom actions served by the action server (``python -m actions.server``: rasa-sdk behind a token)."""
 
 from actions import semantic_search
 from actions.fallback import ActionAnswerFaq, ActionUncertainAnswer

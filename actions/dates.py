@@ -4,8 +4,8 @@ People write ``17-08-1985``, ``17/8/85``, ``17 Agustus 1985`` or ``17 agt 85``. 
 people are Indonesian and never repeat the date they sent: bot replies are stored with the
 conversation, and the tracker store only redacts what the user wrote.
 
-Standard library only and Python 3.10 syntax: the Rasa environment's tests load ``MONTHS`` from
-this file to prove the tracker store redacts every month word the form accepts.
+Month words come from core/months.py, the table the redaction of personal data reads too, so
+every month word the form accepts is one the tracker store hides.
 """
 
 from __future__ import annotations
@@ -15,42 +15,24 @@ from dataclasses import dataclass
 from datetime import date, time
 from enum import Enum
 
-# Month words: Indonesian names, the abbreviations people use (agt, ags, agu, nop, peb ...), English.
-MONTHS: dict[str, int] = {
-    "januari": 1, "jan": 1, "january": 1,
-    "februari": 2, "pebruari": 2, "feb": 2, "peb": 2, "febr": 2, "february": 2,
-    "maret": 3, "mar": 3, "march": 3,
-    "april": 4, "apr": 4,
-    "mei": 5, "may": 5,
-    "juni": 6, "jun": 6, "june": 6,
-    "juli": 7, "jul": 7, "july": 7,
-    "agustus": 8, "agu": 8, "agt": 8, "ags": 8, "agst": 8, "agus": 8, "aug": 8, "august": 8,
-    "september": 9, "sep": 9, "sept": 9,
-    "oktober": 10, "okt": 10, "oct": 10, "october": 10,
-    "november": 11, "nopember": 11, "nov": 11, "nop": 11,
-    "desember": 12, "des": 12, "dec": 12, "december": 12,
-}  # fmt: skip
-MONTH_NAMES = (
-    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
-    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
-)  # fmt: skip
+from core.months import MONTH_NAMES, MONTH_PATTERN, MONTHS
+
 WEEKDAY_NAMES = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 OLDEST_BIRTH_YEAR = 1900
 EXAMPLE = "21-04-1990 atau 21 April 1990"  # nobody in the demo registry: safe to show and to store
 
-_MONTH_WORD = "|".join(sorted((re.escape(word) for word in MONTHS), key=len, reverse=True))
 _SEPARATOR = r"(?:\s*[-/.]\s*|\s+)"
 _DAY_MONTH_YEAR = re.compile(r"(?<!\d)(\d{1,2})\s*([-/.])\s*(\d{1,2})\s*\2\s*(\d{4}|\d{2})(?!\d)")
 _SPACED = re.compile(r"(?<!\d)(\d{1,2})\s+(\d{1,2})\s+(\d{4})(?!\d)")
 _ISO = re.compile(r"(?<!\d)(\d{4})\s*([-/.])\s*(\d{1,2})\s*\2\s*(\d{1,2})(?!\d)")
 _WORDED = re.compile(
-    rf"(?<!\d)(\d{{1,2}}){_SEPARATOR}({_MONTH_WORD})\b\.?(?:\s*[-/.,]\s*|\s+)'?(\d{{4}}|\d{{2}})(?!\d)",
+    rf"(?<!\d)(\d{{1,2}}){_SEPARATOR}({MONTH_PATTERN})\b\.?(?:\s*[-/.,]\s*|\s+)'?(\d{{4}}|\d{{2}})(?!\d)",
     re.IGNORECASE,
 )
 _COMPACT = re.compile(r"(?<!\d)(\d{2})(\d{2})(\d{4})(?!\d)")
 # A day and month without a year: "17-08", "17 Agustus".
 _NO_YEAR = re.compile(
-    rf"(?<!\d)\d{{1,2}}\s*[-/.]\s*\d{{1,2}}(?![\d/.-])|(?<!\d)\d{{1,2}}{_SEPARATOR}(?:{_MONTH_WORD})\b",
+    rf"(?<!\d)\d{{1,2}}\s*[-/.]\s*\d{{1,2}}(?![\d/.-])|(?<!\d)\d{{1,2}}{_SEPARATOR}(?:{MONTH_PATTERN})\b",
     re.IGNORECASE,
 )
 # A date has no group of more than 8 digits (17081985); an NIK or a phone number typed in one piece does.

@@ -5,6 +5,12 @@ knows both). ``validate_schedule_form`` reads what people type and says what is 
 ``action_lookup_schedule`` asks the registry and answers. The NIK and birth date wait in their
 slots only sealed (actions/sealing.py), and both slots are cleared after the lookup and on
 ``batal``. Nothing here logs them or repeats them to the person.
+
+NIK and birth date are one secret, so on WhatsApp the registry also wants the chat to come from
+the number on file. When it does not, it sends a one-time code there and the lookup answers
+"code sent": the form opens again for one more slot, ``schedule_code`` (sealed like the others,
+see ``required_slots``), and ``action_lookup_schedule`` checks it. A wrong code asks again; an
+expired one, or one wrong too often, starts the check over.
 """
 
 from __future__ import annotations
@@ -23,40 +29,51 @@ from rasa_sdk.types import DomainDict
 
 from actions.dates import DateRejection, format_date, format_day_and_date, format_time, parse_birth_date
 from actions.dates import looks_like_a_date as _looks_like_a_date
+from actions.menu import utter_answer
 from actions.registry_client import (
+    CodeEnded,
+    CodeSent,
     Locked,
     NoMatch,
     RegistryClient,
     RegistryError,
     RegistryRefused,
     Schedule,
+    WrongCode,
 )
 from actions.sealing import Sealer
 from actions.settings import ActionSettings, SettingsError, load_settings
+from core.durations import format_duration
+from core.personal_data import digit_chains
+
+# The slot names are shared with the Rasa server's tracker store (it hides the code typed at CODE_SLOT).
+from core.schedule_slots import BIRTH_DATE_SLOT, CHALLENGE_SLOT, CODE_SLOT, FORM, NIK_SLOT, REQUESTED_SLOT
 from services.registry.nik import Nik, NikRejection, parse_nik
 
 log = logging.getLogger(__name__)
 
-FORM = "schedule_form"
-NIK_SLOT = "schedule_nik"
-BIRTH_DATE_SLOT = "schedule_birth_date"
-REQUESTED_SLOT = "requested_slot"
 TIMEZONE = ZoneInfo("Asia/Jakarta")  # what "today" is for a birth date
 
 # Intents that leave the form for a moment (a rule answers them, then the form asks again) or end it.
 INTERRUPTIONS = frozenset({"faq", "cancel", "show_menu", "bot_challenge", "human_handoff"})
-# Six digits or more in one run: someone typing (part of) an NIK, whatever the NLU made of it.
-_NIK_LIKE = re.compile(r"\d(?:[ \u00a0.\-]{0,3}\d){5,}")
+# Six digits or more in one number: someone typing (part of) an NIK, whatever the NLU made of it.
+_NIK_LIKE_DIGITS = 6
+# A one-time code as people type or paste it: 6 digits, maybe split 3 + 3.
+_CODE = re.compile(r"(?<![\d])(\d{3})[ \u00a0\-]?(\d{3})(?![\d])")
+_ANY_DIGIT = re.compile(r"\d")
 # Events between the user's message and this validation that do not answer the message.
 _NEUTRAL_ACTIONS = frozenset({FORM, "action_listen", "action_extract_slots", f"validate_{FORM}"})
 
 RESPONSE_NO_MATCH = "utter_schedule_no_match"
+RESPONSE_NO_MATCH_TEST_CHANNEL = "utter_schedule_no_match_test_channel"
+RESPONSE_NOT_A_CODE = "utter_schedule_not_a_code"
 RESPONSE_UNAVAILABLE = "utter_schedule_unavailable"
 RESPONSE_LOCKED = "utter_schedule_locked"
+LOCK_WAIT_UNKNOWN = "beberapa saat"  # {lock_wait} when the registry did not say
 RESPONSE_CANCELLED = "utter_schedule_cancelled"
 RESPONSE_EXPIRED = "utter_schedule_expired"
 RESPONSE_NO_APPOINTMENT = "utter_schedule_no_appointment"
-RESPONSE_HOW_TO_REGISTER = "utter_faq/cara_daftar"
+HOW_TO_REGISTER_TOPIC = "cara_daftar"  # a FAQ answer: sent like every answer, with the way on
 
 # Used only when the environment has no usable key: the lookup then apologises anyway, but the
 # form keeps working and nothing is stored unsealed.
@@ -65,8 +82,23 @@ _FALLBACK_TTL_SECONDS = 1800
 
 
 def forget_identity() -> list[EventType]:
-    """Events that clear what the person typed: after every lookup and on ``batal``."""
+    """Events that clear what the person typed, and any code: after every lookup and on ``batal``."""
+    return [*_forget_nik_and_birth_date(), SlotSet(CHALLENGE_SLOT, None), SlotSet(CODE_SLOT, None)]
+
+
+def _forget_nik_and_birth_date() -> list[EventType]:
     return [SlotSet(NIK_SLOT, None), SlotSet(BIRTH_DATE_SLOT, None)]
+
+
+def read_code(text: str) -> str | None:
+    """The 6-digit code in a message ("123456", "123 456", "kodenya 123-456"), or None (also for two)."""
+    found = {first + second for first, second in _CODE.findall(text)}
+    return found.pop() if len(found) == 1 else None
+
+
+def input_channel(tracker: Tracker) -> str:
+    """Rasa's name for the channel of the latest message ("whatsapp", "rest", ...)."""
+    return str(tracker.get_latest_input_channel() or "rest")
 
 
 def today_in_indonesia() -> date:
@@ -102,6 +134,11 @@ def _answers_latest_message(tracker: Tracker) -> bool:
     return False
 
 
+def _has_nik_like_number(text: str) -> bool:
+    """Whether the message holds a number (read as core/personal_data.py reads one) as long as an NIK try."""
+    return any(len(chain.digits) >= _NIK_LIKE_DIGITS for chain in digit_chains(text))
+
+
 def _is_interruption(tracker: Tracker) -> bool:
     intent = tracker.latest_message.get("intent") or {}
     return intent.get("name") in INTERRUPTIONS
@@ -112,6 +149,38 @@ class ValidateScheduleForm(FormValidationAction):
 
     def name(self) -> str:
         return f"validate_{FORM}"
+
+    async def required_slots(
+        self,
+        domain_slots: list[str],
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> list[str]:
+        """NIK and birth date; only the code while a code sent to the number on file is awaited."""
+        if tracker.get_slot(CHALLENGE_SLOT):
+            return [CODE_SLOT]
+        return domain_slots
+
+    async def extract_schedule_code(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if not _answers_latest_message(tracker) or tracker.get_slot(REQUESTED_SLOT) != CODE_SLOT:
+            return {}
+        text = _latest_text(tracker)
+        if _is_interruption(tracker) and not _ANY_DIGIT.search(text):
+            return {}
+        code = read_code(text)
+        if code is None:
+            dispatcher.utter_message(response=RESPONSE_NOT_A_CODE)
+            return {CODE_SLOT: None}
+        return {CODE_SLOT: sealer_from(_settings_or_none()).seal(code, tracker.sender_id)}
+
+    async def validate_schedule_code(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Extraction already checked and sealed the value."""
+        return {CODE_SLOT: value}
 
     async def extract_schedule_nik(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -124,7 +193,7 @@ class ValidateScheduleForm(FormValidationAction):
             # The message that starts the form ("cek jadwal NIK 3174...") may already hold the NIK.
             found = parse_nik(text)
             return self._sealed(found, text, tracker) if isinstance(found, Nik) else {}
-        if requested != NIK_SLOT or (_is_interruption(tracker) and not _NIK_LIKE.search(text)):
+        if requested != NIK_SLOT or (_is_interruption(tracker) and not _has_nik_like_number(text)):
             return {}
         found = parse_nik(text)
         if isinstance(found, NikRejection):
@@ -183,6 +252,8 @@ class ActionLookupSchedule(Action):
             dispatcher.utter_message(response=RESPONSE_UNAVAILABLE)
             return forget_identity()
         sealer = sealer_from(settings)
+        if tracker.get_slot(CHALLENGE_SLOT):
+            return await self._check_code(dispatcher, tracker, settings, sealer)
         nik = sealer.unseal(tracker.get_slot(NIK_SLOT), tracker.sender_id)
         born = sealer.unseal(tracker.get_slot(BIRTH_DATE_SLOT), tracker.sender_id)
         if nik is None or born is None:
@@ -191,7 +262,9 @@ class ActionLookupSchedule(Action):
             return [*forget_identity(), FollowupAction(FORM)]
         client = RegistryClient.from_settings(settings)
         try:
-            result = await client.lookup(nik, date.fromisoformat(born), tracker.sender_id)
+            result = await client.lookup(
+                nik, date.fromisoformat(born), tracker.sender_id, input_channel(tracker)
+            )
         except RegistryRefused as error:
             log.error("schedule lookup failed: %s", error)
             dispatcher.utter_message(response=RESPONSE_UNAVAILABLE)
@@ -202,14 +275,59 @@ class ActionLookupSchedule(Action):
             return forget_identity()
         if isinstance(result, Schedule):
             log.info("schedule lookup: found")
-            dispatcher.utter_message(text=describe_schedule(result))
-            if result.next_appointment is None:
-                dispatcher.utter_message(response=RESPONSE_NO_APPOINTMENT)
-                dispatcher.utter_message(response=RESPONSE_HOW_TO_REGISTER)
+            self._answer(dispatcher, result)
             return forget_identity()
+        if isinstance(result, CodeSent):
+            log.info("schedule lookup: a code went to the number on file; the form asks for it")
+            dispatcher.utter_message(text=result.message)
+            challenge = sealer.seal(result.challenge_id, tracker.sender_id)
+            return [*_forget_nik_and_birth_date(), SlotSet(CHALLENGE_SLOT, challenge), FollowupAction(FORM)]
         if isinstance(result, NoMatch):
             log.info("schedule lookup: no match; offering another try")
-            dispatcher.utter_message(response=RESPONSE_NO_MATCH)
+            dispatcher.utter_message(
+                response=RESPONSE_NO_MATCH_TEST_CHANNEL if result.whatsapp_only else RESPONSE_NO_MATCH
+            )
+            return [*forget_identity(), FollowupAction(FORM)]
+        log.info("schedule lookup: locked")
+        _say_locked(dispatcher, result)
+        return forget_identity()
+
+    @staticmethod
+    def _answer(dispatcher: CollectingDispatcher, schedule: Schedule) -> None:
+        dispatcher.utter_message(text=describe_schedule(schedule))
+        if schedule.next_appointment is None:
+            dispatcher.utter_message(response=RESPONSE_NO_APPOINTMENT)
+            utter_answer(dispatcher, HOW_TO_REGISTER_TOPIC)
+
+    async def _check_code(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, settings: ActionSettings, sealer: Sealer
+    ) -> list[EventType]:
+        """The code step: the record, the code asked again, or the check started over."""
+        challenge = sealer.unseal(tracker.get_slot(CHALLENGE_SLOT), tracker.sender_id)
+        code = sealer.unseal(tracker.get_slot(CODE_SLOT), tracker.sender_id)
+        if challenge is None or code is None:
+            log.info("schedule lookup: the code step expired; starting again")
+            dispatcher.utter_message(response=RESPONSE_EXPIRED)
+            return [*forget_identity(), FollowupAction(FORM)]
+        try:
+            result = await RegistryClient.from_settings(settings).check_code(
+                challenge, code, tracker.sender_id
+            )
+        except RegistryError as error:
+            log.warning("code check failed: %s", error)
+            dispatcher.utter_message(response=RESPONSE_UNAVAILABLE)
+            return forget_identity()
+        if isinstance(result, Schedule):
+            log.info("schedule lookup: found after the code")
+            self._answer(dispatcher, result)
+            return forget_identity()
+        if isinstance(result, WrongCode):
+            log.info("schedule lookup: wrong code; asking again")
+            dispatcher.utter_message(text=result.message)
+            return [SlotSet(CODE_SLOT, None), FollowupAction(FORM)]
+        if isinstance(result, CodeEnded):
+            log.info("schedule lookup: the code ended; starting again")
+            dispatcher.utter_message(text=result.message)
             return [*forget_identity(), FollowupAction(FORM)]
         log.info("schedule lookup: locked")
         _say_locked(dispatcher, result)
@@ -230,11 +348,10 @@ class ActionCancelSchedule(Action):
 
 
 def _say_locked(dispatcher: CollectingDispatcher, locked: Locked) -> None:
-    """The registry's own words (how long, whom to call); ours if it sent none."""
-    if locked.message:
-        dispatcher.utter_message(text=locked.message)
-    else:
-        dispatcher.utter_message(response=RESPONSE_LOCKED)
+    """How long the lock lasts and whom to call, in the domain's words (contacts from its one block)."""
+    seconds = locked.retry_after_seconds
+    wait = format_duration(seconds) if seconds else LOCK_WAIT_UNKNOWN
+    dispatcher.utter_message(response=RESPONSE_LOCKED, lock_wait=wait)
 
 
 def describe_schedule(schedule: Schedule) -> str:

@@ -1,7 +1,8 @@
 """The semantic FAQ search of this action server process: loaded once, searched off the event loop.
 
 The index and the model load in a background thread as soon as the action server starts
-(``python -m rasa_sdk --actions actions``), so the first uncertain message does not wait for it.
+(``python -m actions.server``, or ``python -m rasa_sdk --actions actions``), so the first uncertain
+message does not wait for it.
 A search runs in a worker thread (``asyncio.to_thread``): encoding a message blocks for ~20-30 ms.
 When the index or the model is missing, the search is unavailable and the actions fall back to the
 menu; the reason is logged once.
@@ -60,9 +61,24 @@ def use(search: SemanticFaqSearch | None) -> None:
         _state["search"] = search
 
 
+def preload() -> None:
+    """Start loading in the background (the action server calls this as it starts)."""
+    threading.Thread(target=get_search, name="semantic-search-preload", daemon=True).start()
+
+
+def status() -> str:
+    """``loaded``, ``unavailable`` (the load failed) or ``not loaded``; never waits for a load.
+
+    The action server's /health reports it: without the search uncertain messages get the menu.
+    """
+    if "search" not in _state:
+        return "not loaded"
+    return "loaded" if _state["search"] is not None else "unavailable"
+
+
 def preload_when_serving() -> None:
     """Start loading in the background when this process is the action server."""
     main = sys.modules.get("__main__")
     spec = getattr(main, "__spec__", None)
     if spec is not None and spec.name == ACTION_SERVER_MODULE:
-        threading.Thread(target=get_search, name="semantic-search-preload", daemon=True).start()
+        preload()

@@ -43,13 +43,43 @@ class ActionSettings(BaseSettings):
         return hmac.new(token, _SEAL_KEY_LABEL, hashlib.sha256).digest()
 
 
+class ActionServerSettings(BaseSettings):
+    """The action server's HTTP edge: where it listens, and the secret Rasa presents on every call.
+
+    Apart from ``ActionSettings`` because it is read once, when the server starts, and a missing
+    token must stop the start: an action server that anyone can call is an open registry oracle
+    (issue #11.3). Rasa sends the token as ``Authorization: Bearer …`` (rasa_project/endpoints.yml).
+    """
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    # Only Rasa calls the action server, from the same host by default: loopback keeps it off the network.
+    action_server_host: str = "127.0.0.1"
+    action_port: int = Field(default=5055, ge=1, le=65535)
+    action_server_token: SecretStr = Field(min_length=16)
+    # /health asks the registry how it is; a slow registry must not make the health check slow.
+    action_server_health_timeout_seconds: float = Field(default=1.0, gt=0)
+
+
 def load_settings() -> ActionSettings:
     """The settings now in the environment, or ``SettingsError`` naming what is missing or wrong."""
     try:
         return ActionSettings()  # type: ignore[call-arg]  # the token comes from the environment
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in problem['loc']).upper()}: {problem['msg']}"
-            for problem in error.errors()
-        )
-        raise SettingsError(problems) from None
+        raise SettingsError(_problems(error)) from None
+
+
+def load_server_settings() -> ActionServerSettings:
+    """The action server's edge settings, or ``SettingsError`` naming what is missing or wrong."""
+    try:
+        return ActionServerSettings()  # type: ignore[call-arg]  # the token comes from the environment
+    except ValidationError as error:
+        raise SettingsError(_problems(error)) from None
+
+
+def _problems(error: ValidationError) -> str:
+    """Variable names and what is wrong with them; never the values, which may be secrets."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in problem['loc']).upper()}: {problem['msg']}"
+        for problem in error.errors()
+    )

@@ -2,109 +2,132 @@
 
 The tracker store keeps conversations for good, and people type their NIK and birth date into the
 schedule check. Before events are persisted (and streamed to an event broker, if one is set), the
-user's text, the text in its parse data, entity values and slot values are redacted: any run of 10
-or more digits (an NIK with or without spaces, dots or dashes between groups; a phone number) and
-any full date in the forms the schedule check accepts. The conversation in memory is untouched, so
-the turn that is running still sees what was typed. The form keeps its answers only sealed
-(actions/sealing.py), which this redaction leaves alone.
+user's text, its parse data and metadata, and slot values are redacted by core/personal_data.py:
+NIKs, phone and other long numbers and full dates however they are spelled (separators, line breaks,
+month words, glued), and e-mail addresses. The conversation in memory is untouched, so the turn
+that is running still sees what was typed. The form keeps its answers only sealed
+(actions/sealing.py), which this redaction leaves alone. A message that answers "type the code"
+(the form's ``requested_slot`` was the code slot when it came) is stored with every number in it
+replaced by ``[KODE]``: a one-time code still valid is as good as the NIK and birth date.
 
 Configured in rasa_project/endpoints.yml as ``type: rasa_project.tracker_store.RedactingSQLTrackerStore``.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import re
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import Event, SlotSet, UserUttered
+from rasa.core.tracker_store import SQLTrackerStore, ensure_schema_exists
+from rasa.shared.core.events import AllSlotsReset, Event, Restarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.exceptions import RasaException
+from sqlalchemy.orm import Session
 
-NIK_PLACEHOLDER = "[NIK]"
-NUMBER_PLACEHOLDER = "[NOMOR]"
-DATE_PLACEHOLDER = "[TANGGAL]"
-NIK_DIGITS = 16
-MIN_REDACTED_DIGITS = 10
+from core.personal_data import redact_code_answer, redact_message, redact_text, redact_value
+from core.schedule_slots import CODE_SLOT, REQUESTED_SLOT
+from rasa_project.channels.failure_log import failure_summary
 
-# Month words the schedule check accepts (actions/dates.py MONTHS; a test keeps the two in step).
-MONTH_WORDS = (
-    "januari", "jan", "january", "februari", "pebruari", "feb", "peb", "febr", "february",
-    "maret", "mar", "march", "april", "apr", "mei", "may", "juni", "jun", "june", "juli", "jul", "july",
-    "agustus", "agu", "agt", "ags", "agst", "agus", "aug", "august", "september", "sep", "sept",
-    "oktober", "okt", "oct", "october", "november", "nopember", "nov", "nop",
-    "desember", "des", "dec", "december",
-)  # fmt: skip
-
-_DIGIT_RUN = re.compile(r"\d+(?:[ \u00a0.\-]{1,3}\d+)*")
-_MONTH = "|".join(sorted((re.escape(word) for word in MONTH_WORDS), key=len, reverse=True))
-_DATES = re.compile(
-    "|".join(
-        (
-            rf"(?<!\d)\d{{1,2}}(?:\s*[-/.]\s*|\s+)(?:{_MONTH})\b\.?(?:\s*[-/.,]\s*|\s+)'?\d{{2,4}}(?!\d)",
-            r"(?<!\d)\d{4}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{1,2}(?!\d)",  # 1985-08-17
-            r"(?<!\d)\d{1,2}\s*[-/.]\s*\d{1,2}\s*[-/.]\s*\d{2,4}(?!\d)",  # 17-08-1985, 17/8/85
-            r"(?<!\d)\d{1,2}\s+\d{1,2}\s+\d{4}(?!\d)",  # 17 08 1985
-            r"(?<!\d)(?:0[1-9]|[12]\d|3[01])(?:0[1-9]|1[0-2])(?:19|20)\d{2}(?!\d)",  # 17081985
-        )
-    ),
-    re.IGNORECASE,
-)
+# A value sealed by actions/sealing.py ("sealed:v<N>:" and URL-safe base64): ciphertext, nothing to
+# redact, and the form needs it back intact.
+_SEALED = re.compile(r"sealed:v\d+:[A-Za-z0-9_\-]+={0,2}")
 
 
-def redact_text(text: str) -> str:
-    """The text with long numbers and full dates replaced by placeholders."""
+def redact_event(event: Event, answers_code: bool = False) -> Event:
+    """A redacted copy of a user message or slot event (sealed values kept); any other event as it is.
 
-    def number(match: re.Match[str]) -> str:
-        digits = sum(character.isdigit() for character in match.group())
-        if digits >= NIK_DIGITS:
-            return NIK_PLACEHOLDER
-        return NUMBER_PLACEHOLDER if digits >= MIN_REDACTED_DIGITS else match.group()
-
-    return _DATES.sub(DATE_PLACEHOLDER, _DIGIT_RUN.sub(number, text))
-
-
-def redact_value(value: Any) -> Any:
-    """Strings redacted wherever they sit in a slot value (lists, dicts)."""
-    if isinstance(value, str):
-        return redact_text(value)
-    if isinstance(value, list):
-        return [redact_value(item) for item in value]
-    if isinstance(value, dict):
-        return {key: redact_value(item) for key, item in value.items()}
-    return value
-
-
-def redact_event(event: Event) -> Event:
-    """A redacted copy of a user message or slot event; any other event as it is."""
+    Of a user message: its text (as a whole message: a lone "3174" too), entity values, and the
+    metadata the channel stored with it (a REST client may send any), also where the parse data
+    repeats them. Identifiers (message ids) are left as they are: redacting them would only break them.
+    ``answers_code``: the message answers "type the code", so every number in it is hidden.
+    """
     if isinstance(event, UserUttered):
+        whole, parts = (
+            (redact_code_answer, redact_code_answer) if answers_code else (redact_message, redact_text)
+        )
         data = event.as_dict()
-        if data.get("text"):
-            data["text"] = redact_text(data["text"])
-        parse_data = data.get("parse_data") or {}
-        if parse_data.get("text"):
-            parse_data["text"] = redact_text(parse_data["text"])
-        for entity in parse_data.get("entities") or []:
-            entity["value"] = redact_value(entity.get("value"))
+        holders = [data]
+        if isinstance(data.get("parse_data"), dict):  # the live event's own dict: changed in a copy
+            data["parse_data"] = dict(data["parse_data"])
+            holders.append(data["parse_data"])
+        for holder in holders:
+            if isinstance(holder.get("text"), str):
+                holder["text"] = whole(holder["text"])
+            for key in ("entities", "metadata"):
+                if holder.get(key):
+                    holder[key] = redact_value(holder[key], parts)
         return Event.from_parameters(data) or event
     if isinstance(event, SlotSet) and event.value is not None:
+        if isinstance(event.value, str) and _SEALED.fullmatch(event.value):
+            return event
         data = event.as_dict()
         data["value"] = redact_value(data["value"])
         return Event.from_parameters(data) or event
     return event
 
 
+def redacted_events(events: Iterable[Event]) -> list[Event]:
+    """Every event redacted, each user message read as an answer to what the form asked just before it."""
+    redacted: list[Event] = []
+    asked: Any = None  # the form's requested_slot as the events go
+    for event in events:
+        redacted.append(redact_event(event, answers_code=asked == CODE_SLOT))
+        if isinstance(event, SlotSet) and event.key == REQUESTED_SLOT:
+            asked = event.value
+        elif isinstance(event, (Restarted, AllSlotsReset)):
+            asked = None
+    return redacted
+
+
 def redacted_copy(tracker: DialogueStateTracker) -> DialogueStateTracker:
     """The same conversation with every event redacted; the live tracker is left alone."""
     return DialogueStateTracker.from_events(
         tracker.sender_id,
-        [redact_event(event) for event in tracker.events],
+        redacted_events(tracker.events),
         slots=tracker.slots.values(),
         sender_source=tracker.sender_source,
     )
 
 
+logger = logging.getLogger(__name__)
+
+
+class TrackerStoreUnavailable(RasaException):
+    """Reading or writing one conversation failed; the server goes on serving everyone else."""
+
+
 class RedactingSQLTrackerStore(SQLTrackerStore):
-    """Rasa's SQL tracker store, given only redacted events to keep."""
+    """Rasa's SQL tracker store, given only redacted events to keep, that never ends the process.
+
+    Rasa's ``session_scope`` takes any ``ValueError`` raised inside it for a missing PostgreSQL
+    schema and exits. ``UnicodeEncodeError`` is a ``ValueError``, so one sender id with a lone
+    surrogate stopped the whole assistant (issue #11). Here a failure is logged by type and code
+    location only (SQLAlchemy's messages quote the statement's parameters: what the person wrote)
+    and raised as ``TrackerStoreUnavailable``, an ordinary error the channel handles.
+    """
+
+    @contextlib.contextmanager
+    def session_scope(self) -> Iterator[Session]:
+        session = self.sessionmaker()
+        try:
+            try:
+                ensure_schema_exists(session)
+            except ValueError as missing:
+                logger.error("Tracker store: the PostgreSQL schema %r does not exist", str(missing))
+                raise TrackerStoreUnavailable("the PostgreSQL schema does not exist") from None
+            yield session
+        except TrackerStoreUnavailable:
+            raise
+        except Exception as error:
+            with contextlib.suppress(Exception):
+                session.rollback()
+            logger.error("Tracker store failed, conversation not read or saved: %s", failure_summary(error))
+            raise TrackerStoreUnavailable(f"tracker store failed ({type(error).__name__})") from None
+        finally:
+            session.close()
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         await super().save(redacted_copy(tracker))

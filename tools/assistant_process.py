@@ -13,6 +13,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -29,6 +30,7 @@ class AssistantProcess:
     log_file: Path
     registry_port: int
     review_port: int
+    supervisor_port: int
 
     @property
     def rest_url(self) -> str:
@@ -45,6 +47,24 @@ class AssistantProcess:
     @property
     def review_url(self) -> str:
         return f"http://127.0.0.1:{self.review_port}"
+
+    @property
+    def supervisor_url(self) -> str:
+        return f"http://127.0.0.1:{self.supervisor_port}"
+
+    def action_server_token(self) -> str:
+        """What Rasa presents to the action server: from the environment, else the run folder's secrets."""
+        if os.environ.get("ACTION_SERVER_TOKEN"):
+            return os.environ["ACTION_SERVER_TOKEN"]
+        for line in (self.run_dir / "secrets.env").read_text(encoding="utf-8").splitlines():
+            name, _, value = line.partition("=")
+            if name == "ACTION_SERVER_TOKEN":
+                return value
+        raise RuntimeError("no ACTION_SERVER_TOKEN in the environment or the run folder's secrets")
+
+    def health(self) -> dict[str, Any]:
+        """The supervisor's report on every component (supervisor/health.py)."""
+        return dict(httpx.get(f"{self.supervisor_url}/health", timeout=10).json())
 
     def say(self, sender: str, text: str) -> list[dict]:
         response = httpx.post(self.rest_url, json={"sender": sender, "message": text}, timeout=60)
@@ -65,7 +85,7 @@ class AssistantProcess:
         roles = {}
         for line in output.splitlines():
             pid, _, command = line.partition(" ")
-            if "rasa_sdk" in command:
+            if "actions.server" in command:
                 roles["action server"] = int(pid)
             elif "services.registry" in command:
                 roles["registry"] = int(pid)
@@ -101,32 +121,35 @@ def start_assistant(
     action_port: int,
     extra_env: Mapping[str, str] | None = None,
     registry_port: int | None = None,
+    supervisor_port: int | None = None,
 ) -> AssistantProcess:
     """Starts the assistant in its own process group; call ``wait_until_up`` next.
 
     ``extra_env`` adds settings (e.g. the WhatsApp channel's); ports and run folder stay the arguments'.
     The registry listens on ``registry_port`` (default: the Rasa port + 1), the review app on the Rasa
-    port + 2; both keep their data in the run folder unless ``extra_env`` names another database, so a
-    test never touches a shared one.
+    port + 2, the supervisor's health endpoint on the Rasa port + 3. The registry and the review app
+    keep their data in the run folder unless ``extra_env`` names another database, so a test never
+    touches a shared one.
     """
     run_dir.mkdir(parents=True, exist_ok=True)
     log_file = run_dir / "assistant.log"
     registry_port = registry_port or rasa_port + 1
     review_port = rasa_port + 2
+    supervisor_port = supervisor_port or rasa_port + 3
     environment = {
         **os.environ,
         "REGISTRY_DATABASE_URL": f"sqlite:///{run_dir / 'registry.db'}",
-        # the stricter mode, which the second-stage tests exercise; `make run` defaults to off
-        "TANYAVAKSIN_ANSWER_CHECK": os.environ.get("TANYAVAKSIN_ANSWER_CHECK", "1"),
         **(extra_env or {}),
         "RASA_PORT": str(rasa_port),
         "ACTION_PORT": str(action_port),
         "REGISTRY_PORT": str(registry_port),
         "REGISTRY_URL": f"http://127.0.0.1:{registry_port}",
         "REVIEW_PORT": str(review_port),
+        "SUPERVISOR_PORT": str(supervisor_port),
         "RUN_DIR": str(run_dir),
     }
-    with log_file.open("wb") as log:
+    # Owner-only, like everything else the run writes (the servers run under umask 077).
+    with open(os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as log:
         process = subprocess.Popen(
             [str(ROOT / "scripts" / "run_assistant.sh")],
             cwd=ROOT,
@@ -135,4 +158,6 @@ def start_assistant(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    return AssistantProcess(process, rasa_port, action_port, run_dir, log_file, registry_port, review_port)
+    return AssistantProcess(
+        process, rasa_port, action_port, run_dir, log_file, registry_port, review_port, supervisor_port
+    )

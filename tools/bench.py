@@ -165,9 +165,9 @@ def action_call(action: str, sender: str, text: str, parse: dict[str, Any], doma
     }
 
 
-def time_action(url: str, bodies: list[dict[str, Any]]) -> dict[str, float]:
+def time_action(url: str, bodies: list[dict[str, Any]], headers: dict[str, str]) -> dict[str, float]:
     latencies = []
-    with httpx.Client(timeout=60) as client:
+    with httpx.Client(timeout=60, headers=headers) as client:
         for body in bodies[:5]:
             client.post(url, json=body).raise_for_status()  # warm-up (the search loads at start)
         for body in bodies:
@@ -203,7 +203,8 @@ def fallback_action_latency(assistant: AssistantProcess, messages: int = 100) ->
             if parse.get("response_selector")
         ],
     }
-    return {name: time_action(url, bodies) for name, bodies in calls.items() if bodies}
+    headers = {"Authorization": f"Bearer {assistant.action_server_token()}"}
+    return {name: time_action(url, bodies, headers) for name, bodies in calls.items() if bodies}
 
 
 def run_load(assistant: AssistantProcess, messages: int) -> list[dict[str, float]]:

@@ -3,15 +3,24 @@
 A delivery holds entries, an entry holds changes, a change's ``value`` holds
 ``messages`` and/or ``statuses``. Anything that does not have that shape is
 rejected as a whole (HTTP 400), so a broken sender is visible in the logs and
-nothing half-read reaches the assistant.
+nothing half-read reaches the assistant. The same rules as on every channel apply
+(``inbound.py``): JSON depth is bounded, sender ids must be well-formed, and texts are
+cleaned and flagged when they are too long for the assistant to read.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from rasa_project.channels.inbound import (
+    MAX_SENDER_CHARACTERS,
+    InvalidInput,
+    inbound_text,
+    parse_json,
+    valid_sender,
+)
 
 WHATSAPP_OBJECT = "whatsapp_business_account"
 MESSAGES_FIELD = "messages"
@@ -19,6 +28,8 @@ MESSAGES_FIELD = "messages"
 NON_TEXT_TYPES = frozenset(
     {"image", "audio", "video", "sticker", "location", "document", "contacts", "reaction"}
 )
+# WhatsApp message ids (``wamid.`` + base64) are about 60 characters; they are keyed, not stored.
+MAX_MESSAGE_ID_CHARACTERS = 256
 
 
 class MalformedDelivery(ValueError):
@@ -34,9 +45,10 @@ class IncomingMessage:
     phone_number_id: str
     kind: str
     text: str | None  # what the assistant receives; None when it is not text (the notice goes out)
+    too_long: bool = False  # the text is over the length limit: the person gets the length notice
 
-    def __repr__(self) -> str:  # keeps the phone number out of logs and tracebacks
-        return f"IncomingMessage(kind={self.kind!r}, text={self.text!r})"
+    def __repr__(self) -> str:  # keeps the phone number and the text out of logs and tracebacks
+        return f"IncomingMessage(kind={self.kind!r}, characters={len(self.text or '')})"
 
 
 @dataclass
@@ -103,15 +115,28 @@ def _is_reaction_removal(message: Mapping[str, Any]) -> bool:
     return isinstance(reaction, Mapping) and not reaction.get("emoji")
 
 
+def _identifier(
+    container: Mapping[str, Any], key: str, where: str, max_length: int = MAX_SENDER_CHARACTERS
+) -> str:
+    """A sender or message id: refused unless well-formed and short (it is keyed and stored)."""
+    try:
+        return valid_sender(_string(container, key, where), max_length)
+    except InvalidInput:
+        raise MalformedDelivery(f"{where}.{key} is not a valid id") from None
+
+
 def _message(raw: object, phone_number_id: str, where: str) -> IncomingMessage:
     message = _mapping(raw, where)
     kind = _string(message, "type", where)
+    raw_text = _text_of(message, kind, where)
+    inbound = None if raw_text is None else inbound_text(raw_text)
     return IncomingMessage(
-        message_id=_string(message, "id", where),
-        sender=_string(message, "from", where),
+        message_id=_identifier(message, "id", where, MAX_MESSAGE_ID_CHARACTERS),
+        sender=_identifier(message, "from", where),
         phone_number_id=phone_number_id,
         kind=kind,
-        text=_text_of(message, kind, where),
+        text=None if inbound is None else inbound.text,
+        too_long=inbound is not None and inbound.too_long,
     )
 
 
@@ -133,9 +158,9 @@ def _read_value(value: Mapping[str, Any], where: str, delivery: Delivery) -> Non
 def parse_delivery(body: bytes) -> Delivery:
     """The messages of one webhook POST, in the order Meta sent them."""
     try:
-        document = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise MalformedDelivery(f"not JSON: {error}") from None
+        document = parse_json(body)
+    except InvalidInput as error:
+        raise MalformedDelivery(f"not accepted as JSON: {error.reason}") from None
     root = _mapping(document, "body")
     if root.get("object") != WHATSAPP_OBJECT:
         raise MalformedDelivery(f"object is {root.get('object')!r}, not {WHATSAPP_OBJECT!r}")

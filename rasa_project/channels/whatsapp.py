@@ -5,6 +5,8 @@ POSTs every event there. A POST is checked (signature, shape) and acknowledged
 at once; the messages are handled afterwards in a background task, because Meta
 redelivers anything not acknowledged within seconds and an answer can take
 longer than that. Redeliveries are recognised by message id (``idempotency``).
+Bodies, JSON depth, sender ids and texts are bounded and cleaned like on every
+channel (``inbound``); a text too long to read gets a notice instead of an answer.
 """
 
 from __future__ import annotations
@@ -20,8 +22,14 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from rasa_project.channels.failure_log import (
+    failure_summary,
+    install_message_text_filter,
+    message_in_hand,
+)
 from rasa_project.channels.graph_api import GraphApiClient, RetryPolicy
 from rasa_project.channels.idempotency import SeenMessages, open_seen_messages
+from rasa_project.channels.inbound import FAILURE_NOTICE, TOO_LONG_NOTICE, BodyTooLarge, read_request_body
 from rasa_project.channels.output import WhatsAppOutput
 from rasa_project.channels.payload import (
     NON_TEXT_TYPES,
@@ -108,9 +116,12 @@ class WhatsAppWebhook:
         """Handles the delivery's messages one after another, in Meta's order."""
         for message in delivery.messages:
             try:
-                await self._handle(message, on_new_message, tracker_store)
-            except Exception:
-                logger.exception("WhatsApp message (%s) could not be handled", message.kind)
+                with message_in_hand(message.text or ""):
+                    await self._handle(message, on_new_message, tracker_store)
+            except Exception as error:
+                logger.error(
+                    "WhatsApp message (%s) could not be handled: %s", message.kind, failure_summary(error)
+                )
 
     async def _first_time(self, key: str, tracker_store: object | None) -> bool:
         try:
@@ -137,21 +148,30 @@ class WhatsAppWebhook:
         conversation = conversation_id(message.sender, self.settings.sender_hash_key)
         output = WhatsAppOutput(self.client, message.sender, conversation)
         text = message.text
+        if message.too_long:
+            logger.info("WhatsApp message of more than the allowed length answered with the length notice")
+            await output.send_text_message(conversation, TOO_LONG_NOTICE)
+            return
         if text is None:
             if message.kind not in NON_TEXT_TYPES:
                 logger.info("WhatsApp message of unknown type %r answered as non-text", message.kind)
             await output.send_text_message(conversation, ONLY_TEXT_NOTICE)
             text = f"/{MENU_INTENT}"
-        await on_new_message(
-            UserMessage(
-                text,
-                output,
-                conversation,
-                input_channel=CHANNEL_NAME,
-                message_id=key,
-                metadata={"whatsapp_type": message.kind},
+        try:
+            await on_new_message(
+                UserMessage(
+                    text,
+                    output,
+                    conversation,
+                    input_channel=CHANNEL_NAME,
+                    message_id=key,
+                    metadata={"whatsapp_type": message.kind},
+                )
             )
-        )
+        except Exception:
+            if not output.outcomes:  # the person got nothing: say so rather than stay silent
+                await output.send_text_message(conversation, FAILURE_NOTICE)
+            raise
 
     async def close(self) -> None:
         await self.client.close()
@@ -222,9 +242,18 @@ class WhatsAppInput(InputChannel):
             )
             return response.text(text, status=status)
 
-        @whatsapp_webhook.route("/webhook", methods=["POST"])
+        @whatsapp_webhook.listener("before_server_start")
+        async def hide_message_text_in_logs(app: Any, loop: Any) -> None:
+            install_message_text_filter()
+
+        @whatsapp_webhook.route("/webhook", methods=["POST"], stream=True)
         async def receive(request: Request) -> HTTPResponse:
-            status, delivery = self.webhook.accept(request.body, request.headers.get(SIGNATURE_HEADER))
+            try:
+                body = await read_request_body(request)
+            except BodyTooLarge as refused:
+                logger.warning("WhatsApp delivery refused (413): %s", refused.reason)
+                return response.text("payload too large", status=413)
+            status, delivery = self.webhook.accept(body, request.headers.get(SIGNATURE_HEADER))
             if delivery is None:
                 return response.text("forbidden" if status == 403 else "bad request", status=status)
             if delivery.messages:

@@ -16,17 +16,26 @@ from services.registry.errors import RedactedErrorMiddleware, unauthorised_handl
 from services.registry.migrate import upgrade_to_head
 from services.registry.settings import RegistrySettings
 from services.registry.state import Clock, RegistryState, utc_now
+from services.registry.whatsapp import CodeSender, GraphApiCodeSender
 
 DESCRIPTION = """\
 Vaccination registry for TanyaVaksin. `POST /v1/lookup` returns a person's doses and next
-appointment once their NIK and birth date match; callers authenticate with the service token.
+appointment once their NIK and birth date match and, on WhatsApp, the chat comes from the number
+on file; from another number it sends a one-time code there (202), which `POST /v1/lookup/code`
+checks. Callers authenticate with the service token.
 """
 
 
-def create_app(settings: RegistrySettings, *, clock: Clock = utc_now) -> FastAPI:
-    """A new app with its own engine; the schema is migrated to head when it starts."""
+def create_app(
+    settings: RegistrySettings, *, clock: Clock = utc_now, code_sender: CodeSender | None = None
+) -> FastAPI:
+    """A new app with its own engine; the schema is migrated to head when it starts.
+
+    Codes go out through the Graph API the settings name, unless ``code_sender`` is given.
+    """
     engine = make_engine(settings.database_url)
-    state = RegistryState(settings, engine, make_session_factory(engine), clock)
+    sender = code_sender if code_sender is not None else GraphApiCodeSender.from_settings(settings)
+    state = RegistryState(settings, engine, make_session_factory(engine), clock, sender)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

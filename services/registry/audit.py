@@ -18,6 +18,10 @@ class Outcome(str, Enum):
     LOCKED = "locked"
     UNAUTHORISED = "unauthorised"
     INVALID_REQUEST = "invalid_request"
+    CODE_SENT = "code_sent"  # NIK and birth date matched on WhatsApp, from another number
+    CODE_NOT_SENT = "code_not_sent"
+    WRONG_CODE = "wrong_code"
+    CODE_ENDED = "code_ended"  # expired, used, replaced, out of attempts, or not this conversation's
 
 
 def record_lookup(

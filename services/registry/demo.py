@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import cache
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -115,11 +116,18 @@ class DemoPerson:
     nik: str
     birth_date: date
     full_name: str
+    phone: str  # E.164, the number on file: a WhatsApp chat from it needs no one-time code
 
 
-DEMO_PERSON = DemoPerson("3174051708859001", date(1985, 8, 17), "Budi Santoso")  # next appointment booked
-FULLY_VACCINATED_PERSON = DemoPerson("3578030501729002", date(1972, 1, 5), "Agus Setiawan")  # all done
-DEMO_WOMAN = DemoPerson("3273015203909003", date(1990, 3, 12), "Siti Rahayu")  # day 12 + 40 = 52
+DEMO_PERSON = DemoPerson(
+    "3174051708859001", date(1985, 8, 17), "Budi Santoso", "+6281000000001"
+)  # next appointment booked
+FULLY_VACCINATED_PERSON = DemoPerson(
+    "3578030501729002", date(1972, 1, 5), "Agus Setiawan", "+6281000000002"
+)  # all done
+DEMO_WOMAN = DemoPerson(
+    "3273015203909003", date(1990, 3, 12), "Siti Rahayu", "+6281000000003"
+)  # day 12 + 40 = 52
 DEMO_PERSON_NEXT_APPOINTMENT_DAYS = 14
 DEMO_WOMAN_NEXT_APPOINTMENT_DAYS = 21
 
@@ -131,6 +139,12 @@ def demo_records(today: date) -> list[RecipientRecord]:
     for index in range(RANDOM_RECIPIENTS):
         records.append(_random_record(rng, serial=9100 + index, today=today))
     return records
+
+
+@cache
+def demo_niks() -> frozenset[str]:
+    """Every demo NIK (they do not depend on ``today``): what the REST test channel may look up."""
+    return frozenset(record.nik for record in demo_records(date(2021, 1, 13)))
 
 
 def seed_demo(session_factory: sessionmaker[Session], today: date) -> UpsertCounts:
@@ -148,7 +162,7 @@ def _fixed_records(today: date) -> list[RecipientRecord]:
         DEMO_PERSON.full_name,
         DEMO_PERSON.birth_date,
         Sex.MALE,
-        "+6281000000001",
+        DEMO_PERSON.phone,
         jakarta.district,
         doses=[
             DoseRecord(1, "Sinovac", date(2021, 3, 8), jakarta.facility, "SV2103A0417"),
@@ -165,7 +179,7 @@ def _fixed_records(today: date) -> list[RecipientRecord]:
         FULLY_VACCINATED_PERSON.full_name,
         FULLY_VACCINATED_PERSON.birth_date,
         Sex.MALE,
-        "+6281000000002",
+        FULLY_VACCINATED_PERSON.phone,
         surabaya.district,
         doses=[
             DoseRecord(1, "Sinovac", date(2021, 2, 22), surabaya.facility, "SV2102C0311"),
@@ -185,7 +199,7 @@ def _fixed_records(today: date) -> list[RecipientRecord]:
         DEMO_WOMAN.full_name,
         DEMO_WOMAN.birth_date,
         Sex.FEMALE,
-        "+6281000000003",
+        DEMO_WOMAN.phone,
         bandung.district,
         doses=[
             DoseRecord(1, "AstraZeneca", date(2021, 6, 14), bandung.facility, "CTMAV2106F112"),

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from services.registry.settings import RegistrySettings
 from services.registry.state import RegistryState
+from services.registry.whatsapp import CodeSender
 
 
 def get_state(request: Request) -> RegistryState:
@@ -34,6 +35,10 @@ def get_now(state: StateDep) -> datetime:
     return state.clock()
 
 
+def get_code_sender(state: StateDep) -> CodeSender | None:
+    return state.code_sender
+
+
 def get_client_host(request: Request) -> str | None:
     return request.client.host if request.client else None
 
@@ -42,3 +47,4 @@ SettingsDep = Annotated[RegistrySettings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 NowDep = Annotated[datetime, Depends(get_now)]
 ClientHostDep = Annotated[str | None, Depends(get_client_host)]
+CodeSenderDep = Annotated[CodeSender | None, Depends(get_code_sender)]

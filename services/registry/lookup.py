@@ -3,27 +3,65 @@
 An unknown NIK and a wrong birth date take the same path: the NIK is hashed, the recipient query
 runs, a birth date is compared in constant time (a fixed dummy one when there is no recipient),
 and a failure is recorded. Both then get the same answer.
+
+NIK and birth date are one secret (the NIK's digits 7-12 are the birth date), so a match is not
+enough on its own:
+- On WhatsApp the conversation id is a keyed hash of the sender's number (core/sender_identity.py).
+  When it is the number on file's, the record is given; otherwise a one-time code goes to the
+  number on file (services/registry/challenges.py) and the record waits for it.
+- REST is a test channel: it reaches only the demo registry unless ``allow_rest_lookups`` is set.
+  Any other NIK gets the "not found" answer of a wrong birth date, with a hint to use WhatsApp.
 """
 
 from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
+from enum import Enum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.registry.audit import Outcome, record_lookup
+from core.sender_identity import is_sender_of
+from services.registry.audit import Outcome
+from services.registry.challenges import send_code
+from services.registry.demo import demo_niks
 from services.registry.hashing import conversation_hash, nik_hash
-from services.registry.lockout import Lock, LockoutPolicy, current_lock, record_failure, serialise_attempts
-from services.registry.masking import mask_name
-from services.registry.models import Appointment, AppointmentStatus, Recipient
-from services.registry.records import AppointmentRecord, DoseRecord
+from services.registry.lockout import Subjects, current_lock, record_failure, serialise_attempts
+from services.registry.models import Recipient
+from services.registry.results import (
+    Attempt,
+    CodeSent,
+    CodeUnavailable,
+    Found,
+    Locked,
+    NotFound,
+    describe,
+    lockout_policy,
+)
 from services.registry.settings import RegistrySettings
+from services.registry.whatsapp import CodeSender
+
+__all__ = [
+    "Channel",
+    "Found",
+    "Locked",
+    "LookupQuery",
+    "LookupResult",
+    "NotFound",
+    "lockout_policy",
+    "look_up",
+]
 
 _DUMMY_BIRTH_DATE = date(1970, 1, 1)
+
+
+class Channel(str, Enum):
+    """Where the conversation runs. Only WhatsApp has a number to check; anything else is a test channel."""
+
+    WHATSAPP = "whatsapp"
+    REST = "rest"
 
 
 @dataclass(frozen=True)
@@ -31,34 +69,10 @@ class LookupQuery:
     nik: str
     birth_date: date
     conversation_id: str
+    channel: str = Channel.REST.value
 
 
-@dataclass(frozen=True)
-class Found:
-    name_masked: str
-    doses: list[DoseRecord]
-    next_appointment: AppointmentRecord | None
-
-
-@dataclass(frozen=True)
-class NotFound:
-    pass
-
-
-@dataclass(frozen=True)
-class Locked:
-    lock: Lock
-
-
-LookupResult = Found | NotFound | Locked
-
-
-def lockout_policy(settings: RegistrySettings) -> LockoutPolicy:
-    return LockoutPolicy(
-        max_failures=settings.lockout_max_failures,
-        window=timedelta(seconds=settings.lockout_window_seconds),
-        duration=timedelta(seconds=settings.lockout_seconds),
-    )
+LookupResult = Found | NotFound | Locked | CodeSent | CodeUnavailable
 
 
 def look_up(
@@ -69,73 +83,48 @@ def look_up(
     now: datetime,
     caller: str,
     client_host: str | None,
+    code_sender: CodeSender | None = None,
 ) -> LookupResult:
-    """Check the lock, verify, record the outcome and commit; one transaction per attempt."""
+    """Check the lock, verify, record the outcome and commit; one transaction per attempt.
+
+    ``code_sender`` (services/registry/whatsapp.py CodeSender) sends codes; None means it cannot.
+    """
     key = settings.audit_hash_key.get_secret_value()
-    nik_digest = nik_hash(key, query.nik)
-    conversation_digest = conversation_hash(key, query.conversation_id)
+    attempt = Attempt(
+        session,
+        settings,
+        now,
+        caller,
+        client_host,
+        Subjects(nik_hash(key, query.nik), conversation_hash(key, query.conversation_id)),
+    )
     policy = lockout_policy(settings)
 
-    def audit(outcome: Outcome) -> None:
-        record_lookup(
-            session,
-            at=now,
-            caller=caller,
-            client_host=client_host,
-            outcome=outcome,
-            nik_hash=nik_digest,
-            conversation_hash=conversation_digest,
-        )
-
-    serialise_attempts(session, nik_digest, conversation_digest)
-    lock = current_lock(session, policy, now, nik_digest, conversation_digest)
+    serialise_attempts(session, attempt.subjects)
+    lock = current_lock(session, policy, now, attempt.subjects)
     if lock is not None:
-        audit(Outcome.LOCKED)
-        session.commit()
+        attempt.finish(Outcome.LOCKED)
         return Locked(lock)
 
     recipient = session.scalar(select(Recipient).where(Recipient.nik == query.nik))
     expected = recipient.birth_date if recipient is not None else _DUMMY_BIRTH_DATE
     birth_date_matches = hmac.compare_digest(expected.isoformat(), query.birth_date.isoformat())
-    if recipient is None or not birth_date_matches:
-        record_failure(session, policy, now, nik_digest, conversation_digest)
-        audit(Outcome.NOT_FOUND)
-        session.commit()
-        return NotFound()
+    on_whatsapp = query.channel == Channel.WHATSAPP.value
+    test_channel_only = not on_whatsapp and not settings.allow_rest_lookups
+    reachable = not test_channel_only or query.nik in demo_niks()
+    if recipient is None or not birth_date_matches or not reachable:
+        record_failure(session, policy, now, attempt.subjects)
+        attempt.finish(Outcome.NOT_FOUND)
+        return NotFound(whatsapp_only=test_channel_only)
 
-    found = Found(
-        name_masked=mask_name(recipient.full_name),
-        doses=[
-            DoseRecord(dose.dose_number, dose.vaccine_brand, dose.given_on, dose.facility, dose.batch)
-            for dose in recipient.doses
-        ],
-        next_appointment=_next_appointment(
-            session, recipient, now.astimezone(ZoneInfo(settings.timezone)).date()
-        ),
-    )
-    audit(Outcome.FOUND)
-    session.commit()
+    if on_whatsapp and not _from_number_on_file(settings, recipient.phone, query.conversation_id):
+        return send_code(attempt, policy, recipient, code_sender)
+    found = describe(session, settings, recipient, now)
+    attempt.finish(Outcome.FOUND)
     return found
 
 
-def _next_appointment(session: Session, recipient: Recipient, today: date) -> AppointmentRecord | None:
-    """The earliest appointment still scheduled from today on (earlier today still counts)."""
-    appointment = session.scalar(
-        select(Appointment)
-        .where(
-            Appointment.recipient_id == recipient.id,
-            Appointment.status == AppointmentStatus.SCHEDULED.value,
-            Appointment.scheduled_at >= datetime.combine(today, datetime.min.time()),
-        )
-        .order_by(Appointment.scheduled_at)
-        .limit(1)
-    )
-    if appointment is None:
-        return None
-    return AppointmentRecord(
-        appointment.dose_number,
-        appointment.scheduled_at,
-        appointment.facility_name,
-        appointment.facility_address,
-        AppointmentStatus(appointment.status),
-    )
+def _from_number_on_file(settings: RegistrySettings, phone: str, conversation_id: str) -> bool:
+    """The keyed hash of the number on file against the sender id, in constant time."""
+    key = settings.sender_hash_key.get_secret_value() if settings.sender_hash_key is not None else ""
+    return bool(key) and is_sender_of(phone, conversation_id, key)

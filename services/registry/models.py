@@ -97,18 +97,50 @@ class Appointment(Base):
 
 
 class VerificationFailure(Base):
-    """A failed NIK + birth date check; the lockout counts these, so every instance sees them."""
+    """A failed check (NIK + birth date, or a one-time code); the lockout counts these in the database.
+
+    ``number_hash`` (the number on file) is set only for a wrong code: a wrong birth date must not
+    tell anyone which NIKs share a phone number.
+    """
 
     __tablename__ = "verification_failures"
     __table_args__ = (
         Index(None, "nik_hash", "occurred_at"),
         Index(None, "conversation_hash", "occurred_at"),
+        Index(None, "number_hash", "occurred_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
     nik_hash: Mapped[str] = mapped_column(String(64))
     conversation_hash: Mapped[str] = mapped_column(String(64))
+    number_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class CodeChallenge(Base):
+    """A one-time code sent to the number on file, waiting to be typed in the same conversation.
+
+    Neither the code nor the challenge id is stored: only keyed hashes of them, so a copy of the
+    database does not let anyone finish someone else's check.
+    """
+
+    __tablename__ = "code_challenges"
+    __table_args__ = (
+        Index(None, "number_hash", "created_at"),
+        Index(None, "conversation_hash", "nik_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    challenge_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("recipients.id", ondelete="CASCADE"))
+    nik_hash: Mapped[str] = mapped_column(String(64))
+    conversation_hash: Mapped[str] = mapped_column(String(64))
+    number_hash: Mapped[str] = mapped_column(String(64))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
+    closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # used, replaced or out of attempts
 
 
 class AuditEntry(Base):

@@ -4,23 +4,22 @@ Pure functions, shared by the CSV import and by anything that reads what people 
 ``PP KK CC DDMMYY SSSS`` - province, regency, district, birth date (day + 40 for women) and a
 serial that is never 0000. Messages for people are Indonesian and never repeat the digits they
 sent, because bot replies are stored with the conversation.
+
+What counts as one number in a message (groups joined by spaces, dots, dashes, slashes, commas,
+line breaks, digit words) is core/personal_data.py's ``digit_chains``: the same reading the
+redaction uses, so every NIK the tracker store hides is also one the schedule form accepts.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 
+from core.personal_data import FEMALE_DAY_OFFSET, NIK_DIGITS, digit_chains
 from services.registry.regions import is_province_code
 
-NIK_LENGTH = 16
-FEMALE_DAY_OFFSET = 40
-
-# Digit groups as people type them: "3174 0512 3456 0001", "3174-0512-3456-0001", "3174.0512...".
-_DIGIT_RUN = re.compile(r"\d+(?:[ \u00a0.\-]{1,3}\d+)*")
-_DIGITS = re.compile(r"\d+")
+NIK_LENGTH = NIK_DIGITS
 
 
 class Sex(str, Enum):
@@ -154,12 +153,12 @@ class Nik:
 
 
 def find_nik(text: str) -> str | NikRejection:
-    """The 16 digits in what someone typed, with spaces, dots or dashes between groups allowed."""
+    """The 16 digits in what someone typed, its groups separated however they are (``digit_chains``)."""
     candidates: list[str] = []
     longest = 0
-    for run in _DIGIT_RUN.finditer(text):
-        groups = _DIGITS.findall(run.group())
-        total = sum(len(group) for group in groups)
+    for chain in digit_chains(text):
+        groups = list(chain.groups)
+        total = len(chain.digits)
         longest = max(longest, total)
         if total == NIK_LENGTH:
             candidates.append("".join(groups))

@@ -27,7 +27,31 @@ class LookupRequest(BaseModel):
     nik: Annotated[str, Field(pattern=r"^[0-9]{16}$", description="16 digits, no spaces")]
     birth_date: Annotated[dt.date, BeforeValidator(_iso_date_text), Field(description="ISO date, YYYY-MM-DD")]
     conversation_id: Annotated[
-        str, Field(min_length=1, max_length=200, description="the chat's sender id; used for lockout")
+        str,
+        Field(
+            min_length=1,
+            max_length=200,
+            description="the chat's sender id (lockout; on WhatsApp the keyed hash of the number)",
+        ),
+    ]
+    channel: Annotated[
+        str,
+        Field(
+            pattern=r"^[a-z][a-z0-9_]{0,31}$",
+            description='the Rasa input channel; "whatsapp" checks the number, any other is a test channel',
+        ),
+    ]
+
+
+class CodeRequest(BaseModel):
+    """The one-time code the person typed, for the challenge a lookup answered 202 with."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    challenge_id: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{20,100}$")]
+    code: Annotated[str, Field(pattern=r"^[0-9]{6}$", description="6 digits")]
+    conversation_id: Annotated[
+        str, Field(min_length=1, max_length=200, description="the same as for the lookup")
     ]
 
 
@@ -49,7 +73,7 @@ class AppointmentOut(BaseModel):
 
 
 class LookupFound(BaseModel):
-    name_masked: str = Field(examples=["B*** S*****o"])
+    name_masked: str = Field(examples=["B••• S•••••o"])
     doses: list[DoseOut]
     next_appointment: AppointmentOut | None
 
@@ -57,6 +81,28 @@ class LookupFound(BaseModel):
 class ErrorBody(BaseModel):
     error: str
     message: str = Field(description="Indonesian, fit to show the person")
+
+
+class NotFoundBody(ErrorBody):
+    whatsapp_only: bool = Field(
+        description="this channel reaches only the demo registry: the same for every NIK, found or not"
+    )
+
+
+class CodeSentBody(BaseModel):
+    status: str = Field(examples=["code_sent"])
+    message: str = Field(description="Indonesian, fit to show the person")
+    challenge_id: str = Field(description="send it back with the code; never show it")
+    phone_masked: str = Field(examples=["+62 8xxxxxxx0001"])
+    expires_in_seconds: int
+
+
+class WrongCodeBody(ErrorBody):
+    attempts_left: int
+
+
+class CodeEndedBody(ErrorBody):
+    too_many_attempts: bool
 
 
 class LockedBody(ErrorBody):

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.common.settings import TimeZoneName
@@ -33,8 +33,15 @@ class DatabaseSettings(BaseSettings):
         return datetime.now(ZoneInfo(self.timezone)).date()
 
 
+def _shared(name: str) -> AliasChoices:
+    """``REGISTRY_<NAME>``, else the ``WHATSAPP_<NAME>`` the Rasa channel reads: one secret, one place."""
+    return AliasChoices(f"REGISTRY_{name}", f"WHATSAPP_{name}")
+
+
 class RegistrySettings(DatabaseSettings):
     """Everything the lookup API needs."""
+
+    model_config = SettingsConfigDict(env_prefix="REGISTRY_", extra="ignore", populate_by_name=True)
 
     service_token: SecretStr = Field(min_length=MIN_SECRET_LENGTH)
     audit_hash_key: SecretStr = Field(min_length=MIN_SECRET_LENGTH)
@@ -42,6 +49,28 @@ class RegistrySettings(DatabaseSettings):
     lockout_max_failures: int = Field(default=5, ge=1)
     lockout_window_seconds: int = Field(default=3600, ge=1)
     lockout_seconds: int = Field(default=3600, ge=1)
+    # REST is a test channel: it reaches only the demo registry unless this says otherwise.
+    allow_rest_lookups: bool = False
+    # The second factor on WhatsApp: the sender id is a keyed hash of the number (core/sender_identity.py);
+    # without the key no number can be matched, so every WhatsApp lookup needs a code.
+    sender_hash_key: SecretStr | None = Field(default=None, validation_alias=_shared("SENDER_HASH_KEY"))
+    graph_api_url: str = Field(
+        default="https://graph.facebook.com/v21.0", validation_alias=_shared("GRAPH_API_URL")
+    )
+    access_token: SecretStr | None = Field(default=None, validation_alias=_shared("ACCESS_TOKEN"))
+    phone_number_id: str = Field(default="", validation_alias=_shared("PHONE_NUMBER_ID"))
+    graph_timeout_seconds: float = Field(default=5.0, gt=0)
+    # An approved WhatsApp authentication template (copy-code button) in Indonesian.
+    code_template_name: str = Field(default="kode_verifikasi", min_length=1)
+    code_template_language: str = Field(default="id", min_length=2)
+    code_ttl_seconds: int = Field(default=300, ge=30)
+    code_max_attempts: int = Field(default=5, ge=1)
+    # Codes sent to one number within the lockout window: more are refused (no flooding a phone).
+    codes_per_number: int = Field(default=5, ge=1)
+
+    def whatsapp_ready(self) -> bool:
+        """Whether a code can be sent at all (Graph API access configured)."""
+        return bool(self.access_token and self.access_token.get_secret_value() and self.phone_number_id)
 
 
 def describe_settings_error(error: ValidationError) -> str:

@@ -1,4 +1,4 @@
-"""What one app instance holds: its settings, its sessions and its clock (tests move the clock)."""
+"""What one app instance holds: its settings, its sessions, its clock (tests move it) and its code sender."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.common.clock import Clock as Clock
 from services.common.clock import utc_now as utc_now
 from services.registry.settings import RegistrySettings
+from services.registry.whatsapp import CodeSender
 
 
 @dataclass(frozen=True)
@@ -18,3 +19,4 @@ class RegistryState:
     engine: Engine
     session_factory: sessionmaker[Session]
     clock: Clock
+    code_sender: CodeSender | None  # None: WhatsApp not configured, no code can be sent

@@ -13,10 +13,20 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import BaseHTTPMiddleware
 
-from services.review import chat, conversations, inbox_pages, model_registry, signin, stats, unanswered
+from services.review import (
+    chat,
+    content_pages,
+    conversations,
+    inbox_pages,
+    model_registry,
+    signin,
+    stats,
+    unanswered,
+)
 from services.review.database import make_engine, make_session_factory, make_tracker_engine
 from services.review.indexer import Indexer
 from services.review.models import Base
+from services.review.proxy import TrustedProxyMiddleware
 from services.review.settings import ReviewSettings
 from services.review.state import Clock, ReviewState, utc_now
 from services.review.web import NotSignedIn, render, wants_json
@@ -28,6 +38,7 @@ NAV = [
     ("/stats", "Statistics"),
     ("/chat", "Test chat"),
     ("/models", "Models"),
+    ("/content", "Konten"),
 ]
 # Pages show conversations: nothing may be cached, framed, or load anything from elsewhere.
 SECURITY_HEADERS = {
@@ -40,7 +51,9 @@ SECURITY_HEADERS = {
         "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     ),
 }
-_TITLES = {401: "Not signed in", 403: "Not allowed", 404: "Not found", 405: "Not allowed"}
+NOT_SIGNED_IN = "Belum masuk"
+_TITLES = {401: NOT_SIGNED_IN, 403: "Tidak diizinkan", 404: "Tidak ditemukan", 405: "Tidak diizinkan"}
+_OTHER_ERROR = "Terjadi kesalahan"
 
 
 def create_schema(state: ReviewState) -> None:
@@ -86,11 +99,24 @@ def create_app(
     )
     app.state.review = state
     app.state.nav = list(NAV)
-    for module in (signin, conversations, stats, chat, model_registry, inbox_pages, unanswered):
+    for module in (
+        signin,
+        conversations,
+        stats,
+        chat,
+        model_registry,
+        inbox_pages,
+        unanswered,
+        content_pages,
+    ):
         app.include_router(module.router)
     app.add_exception_handler(NotSignedIn, _not_signed_in)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_middleware(BaseHTTPMiddleware, dispatch=_security_headers)
+    # Outermost, so every later layer sees the real client and scheme (services/review/proxy.py).
+    app.add_middleware(
+        TrustedProxyMiddleware, proxies=settings.trusted_proxies, header=settings.proxy_client_header
+    )
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:
@@ -114,7 +140,7 @@ async def _security_headers(
 
 async def _not_signed_in(request: Request, _error: Exception) -> Response:
     if wants_json(request):
-        return JSONResponse({"detail": "Not signed in"}, status_code=401)
+        return JSONResponse({"detail": NOT_SIGNED_IN}, status_code=401)
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     if request.method != "GET":
         target = "/conversations"
@@ -127,7 +153,7 @@ async def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
     if wants_json(request) or error.status_code < 400:
         return JSONResponse({"detail": error.detail}, status_code=error.status_code, headers=error.headers)
-    title = _TITLES.get(error.status_code, "Something went wrong")
+    title = _TITLES.get(error.status_code, _OTHER_ERROR)
     return render(
         request,
         "error.html",

@@ -2,8 +2,8 @@
 
 Passwords are argon2id hashes. A session is a random token in a cookie; the database keeps only
 its SHA-256, so a leaked copy of the database signs nobody in. Each session carries its own CSRF
-token for the forms. Failed sign-ins are counted per username and per client address; past
-``login_max_failures`` within the window, attempts are refused before the password is checked.
+token for the forms. Failed sign-ins are counted per username and client address (``retry_after``
+says which limits refuse an attempt before its password is checked).
 """
 
 from __future__ import annotations
@@ -14,13 +14,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from ipaddress import IPv6Address, ip_network
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import ColumnElement, delete, or_, select
 from sqlalchemy.orm import Session
 
 from services.review.models import LoginFailure, ReviewUser, Role, WebSession
+from services.review.proxy import MAX_CLIENT_LENGTH, parse_address
 
 MIN_PASSWORD_LENGTH = 10
 MAX_USERNAME_LENGTH = 64
@@ -150,36 +152,82 @@ def csrf_matches(expected: str, given: str | None) -> bool:
 
 @dataclass(frozen=True)
 class ThrottlePolicy:
-    max_failures: int
+    """Failures allowed within ``window``: per (username, address), per address, per username."""
+
+    per_account_address: int
+    per_address: int
+    per_account: int
     window: timedelta
 
 
-def throttled(session: Session, policy: ThrottlePolicy, now: datetime, username: str, client: str) -> bool:
-    """Whether this username or this client has used up its failures in the window."""
+def throttle_key(client: str) -> str:
+    """The address failures are counted under: an IPv6 client's /64, since one household or
+    server holds a whole /64 and could otherwise take a fresh address for every attempt."""
+    address = parse_address(client)
+    if isinstance(address, IPv6Address):
+        return str(ip_network(f"{address}/64", strict=False))
+    return str(address) if address is not None else client[:MAX_CLIENT_LENGTH]
+
+
+def _nth_newest(session: Session, condition: ColumnElement[bool], since: datetime, n: int) -> datetime | None:
+    """When the ``n``-th newest failure matching ``condition`` in the window happened (None: fewer)."""
+    return session.scalar(
+        select(LoginFailure.occurred_at)
+        .where(condition, LoginFailure.occurred_at > since)
+        .order_by(LoginFailure.occurred_at.desc())
+        .offset(n - 1)
+        .limit(1)
+    )
+
+
+def retry_after(
+    session: Session, policy: ThrottlePolicy, now: datetime, username: str, client: str
+) -> timedelta | None:
+    """None when this attempt may have its password checked; else how long until it may.
+
+    Three limits. One address may fail ``per_account_address`` times on a username and
+    ``per_address`` times overall. A username that failed ``per_account`` times from all addresses
+    together is under a spread-out attack: then an address with any failure on it waits, while an
+    address without one (the owner's, usually) still gets its password checked. So no address can
+    lock an account for everyone, and a thousand addresses get about a thousand more guesses, not
+    five thousand."""
     since = now - policy.window
-    name = normalise_username(username)
-    for condition in (LoginFailure.username == name, LoginFailure.client == client):
-        count = session.scalar(
-            select(func.count()).select_from(LoginFailure).where(condition, LoginFailure.occurred_at > since)
-        )
-        if (count or 0) >= policy.max_failures:
-            return True
-    return False
+    name, key = normalise_username(username), throttle_key(client)
+    pair = (LoginFailure.username == name) & (LoginFailure.client == key)
+    free_at: list[datetime] = []
+    for condition, limit in (
+        (pair, policy.per_account_address),
+        (LoginFailure.client == key, policy.per_address),
+    ):
+        reached = _nth_newest(session, condition, since, limit)
+        if reached is not None:
+            free_at.append(reached + policy.window)
+    if _nth_newest(session, LoginFailure.username == name, since, policy.per_account) is not None:
+        newest = _nth_newest(session, pair, since, 1)
+        if newest is not None:
+            free_at.append(newest + policy.window)
+    return max(free_at) - now if free_at else None
 
 
 def record_failure(
     session: Session, policy: ThrottlePolicy, now: datetime, username: str, client: str
 ) -> None:
-    name = normalise_username(username)
+    name, key = normalise_username(username), throttle_key(client)
     session.execute(
         delete(LoginFailure).where(
-            or_(LoginFailure.username == name, LoginFailure.client == client),
+            or_(LoginFailure.username == name, LoginFailure.client == key),
             LoginFailure.occurred_at <= now - policy.window,
         )
     )
-    session.add(LoginFailure(occurred_at=now, username=name, client=client[:64]))
+    session.add(LoginFailure(occurred_at=now, username=name, client=key))
 
 
-def clear_failures(session: Session, username: str) -> None:
-    """A successful sign-in forgives the username's failures (not the address's)."""
-    session.execute(delete(LoginFailure).where(LoginFailure.username == normalise_username(username)))
+def clear_failures(session: Session, username: str, client: str) -> None:
+    """A successful sign-in forgives this address's failures on the username, no one else's:
+    the owner signing in elsewhere must not hand an attacker a fresh set of guesses."""
+    session.execute(
+        delete(LoginFailure).where(
+            LoginFailure.username == normalise_username(username),
+            LoginFailure.client == throttle_key(client),
+        )
+    )

@@ -1,7 +1,8 @@
 """A test chat with the running assistant over its REST channel, one conversation per session.
 
 The sender id is ``review-<username>-<random>``, so these chats are easy to tell apart (and to
-filter out) in the tracker store. The transcript is kept in the review database.
+filter out) in the tracker store. The transcript is kept in the review database, what the
+reviewer typed with personal data masked: a reviewer trying the schedule check types an NIK too.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services.review.auth import SignedIn
+from services.review.masking import mask_message
 from services.review.models import ChatLine, WebSession
 from services.review.rasa_client import RasaUnavailable, send_message
 from services.review.web import DbSession, SignedInDep, StateDep, render, verify_csrf
@@ -93,11 +95,8 @@ def chat_send(
     if signed_in.chat_sender_id is None:
         _set_sender(db, signed_in, sender_id)
     said = shown.strip() if shown.strip() and shown.strip() != text else None
-    db.add(
-        ChatLine(
-            sender_id=sender_id, author="user", text=f"{said} ({text})" if said else text, created_at=now
-        )
-    )
+    typed = mask_message(f"{said} ({text})" if said else text)
+    db.add(ChatLine(sender_id=sender_id, author="user", text=typed, created_at=now))
     for answer in answers:
         db.add(
             ChatLine(

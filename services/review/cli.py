@@ -70,7 +70,15 @@ def _serve(args: argparse.Namespace) -> int:
 
     from services.review.app import create_app
 
-    uvicorn.run(create_app(ReviewSettings()), host=args.host, port=args.port, log_level=args.log_level)
+    # proxy_headers=False: uvicorn would otherwise trust X-Forwarded-For from 127.0.0.1 (its default
+    # FORWARDED_ALLOW_IPS) before the app sees the peer; REVIEW_TRUSTED_PROXIES decides (proxy.py).
+    uvicorn.run(
+        create_app(ReviewSettings()),
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        proxy_headers=False,
+    )
     return 0
 
 

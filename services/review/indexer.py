@@ -16,6 +16,9 @@ A turn is a user message and everything up to the next one. Its outcome is:
 
 A conversation waits for an officer while the latest ``handoff_requested`` value of its current
 session is true, as ``tools/handoff_review.py`` decides it.
+
+A message's text is stored with personal data masked (services/review/masking.py), whatever the
+tracker store kept: the review database holds no NIK, birth date or phone number either.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from sqlalchemy import Engine, column, func, insert, select, table, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.review.masking import mask_message
 from services.review.models import (
     OUTCOME_WEIGHT,
     ConversationLabel,
@@ -273,7 +277,7 @@ class _Batch:
             "conversation_id": conversation.conversation_id,
             "timestamp": at,
             "channel": parsed.channel,
-            "text": parsed.text,
+            "text": None if parsed.text is None else mask_message(parsed.text),
             "intent": parsed.intent,
             "topic": parsed.topic,
             "confidence": parsed.confidence,

@@ -34,6 +34,8 @@ CONVERSATION_ID_LENGTH = 255  # Rasa's events.sender_id
 class Role(str, Enum):
     REVIEWER = "reviewer"
     ADMIN = "admin"
+    # Approves answer changes in the content workflow (four eyes: never their own); otherwise a reviewer.
+    APPROVER = "approver"
 
 
 class Outcome(str, Enum):
@@ -157,7 +159,7 @@ class SyncState(Base):
 
 class ReviewUser(Base):
     __tablename__ = "review_users"
-    __table_args__ = (CheckConstraint("role IN ('reviewer', 'admin')", name="role"),)
+    __table_args__ = (CheckConstraint("role IN ('reviewer', 'admin', 'approver')", name="role"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -169,6 +171,10 @@ class ReviewUser(Base):
     @property
     def is_admin(self) -> bool:
         return self.role == Role.ADMIN.value
+
+    @property
+    def is_approver(self) -> bool:
+        return self.role == Role.APPROVER.value
 
 
 class WebSession(Base):

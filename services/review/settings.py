@@ -7,13 +7,17 @@ without any configuration. Secrets are never defaulted to anything but empty.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from rasa_project.content import CONTENT_DIR_ENV, DEFAULT_CONTENT_DIR
 from services.common.settings import TimeZoneName
+from services.review.proxy import ClientHeader
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RUN_DIR = REPO_ROOT / ".run"
@@ -34,14 +38,29 @@ class ReviewSettings(BaseSettings):
     data_dir: Path = REPO_ROOT / "data"
     domain_dir: Path = REPO_ROOT / "rasa_project" / "domain"
     embedding_model_dir: Path = REPO_ROOT / "models" / "embedding" / "multilingual-e5-small"
+    # The answers the content workflow edits and the live NLG serves (same variable for both).
+    content_dir: Path = Field(
+        default=DEFAULT_CONTENT_DIR,
+        validation_alias=AliasChoices(CONTENT_DIR_ENV, "REVIEW_CONTENT_DIR", "content_dir"),
+    )
 
-    # Browsers drop Secure cookies on plain http, so this is off for localhost and on behind TLS.
-    secure_cookies: bool = False
+    # Session and sign-in cookies: "auto" makes them Secure except for plain http from a browser on
+    # this machine (http://localhost:8078 under `make run`); true/false force it (services/review/proxy.py).
+    secure_cookies: bool | Literal["auto"] = "auto"
     session_lifetime_seconds: int = Field(default=8 * 3600, ge=60)
 
-    # Failed sign-ins: this many within the window (per username, and per client address) and
-    # further attempts are refused until the oldest failure leaves the window.
+    # Forwarding headers count only from these TCP peers (addresses or networks, comma-separated), and
+    # only the one header the proxy writes. Empty: the TCP peer is the client, whatever headers say.
+    trusted_proxies: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = ()
+    proxy_client_header: ClientHeader = ClientHeader.X_FORWARDED_FOR
+
+    # Failed sign-ins within the window, refused before the password is checked once reached:
+    # per username from one address, and per address over all usernames. Past the per-username
+    # total from all addresses, each address gets one failure on that username, so a spread-out
+    # attack is slowed while the owner, from an address without failures, still signs in.
     login_max_failures: int = Field(default=5, ge=1)
+    login_max_failures_per_address: int = Field(default=10, ge=1)
+    login_max_failures_per_account: int = Field(default=50, ge=1)
     login_window_seconds: int = Field(default=15 * 60, ge=1)
     login_failure_delay_seconds: float = Field(default=0.5, ge=0)
 
@@ -52,6 +71,14 @@ class ReviewSettings(BaseSettings):
     # List pages sync the tracker store first, at most this often.
     sync_min_interval_seconds: float = Field(default=5.0, ge=0)
     sync_batch_size: int = Field(default=20_000, ge=1)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        """``REVIEW_TRUSTED_PROXIES=127.0.0.1, 10.0.0.0/8`` (a plain list, not JSON)."""
+        if isinstance(value, str):
+            return tuple(item for item in value.replace(",", " ").split() if item)
+        return value
 
     @property
     def zone(self) -> ZoneInfo:

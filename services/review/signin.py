@@ -2,12 +2,14 @@
 
 The sign-in form has no session yet, so its CSRF protection is a double-submit cookie: a random
 value in a SameSite cookie that the form must repeat. Failed attempts are throttled per username
-and per client address (auth.py) and each failure waits a moment, so guessing is slow either way.
-The client address is the TCP peer: behind a reverse proxy, run uvicorn with --proxy-headers.
+and client address (``auth.retry_after``) and each failure waits a moment, so guessing is slow.
+The client address is the TCP peer, or what a proxy in ``REVIEW_TRUSTED_PROXIES`` says (proxy.py).
+Whether the cookies are ``Secure`` is decided per request (``proxy.cookies_secure``).
 """
 
 from __future__ import annotations
 
+import math
 import secrets
 import time
 from datetime import timedelta
@@ -25,13 +27,18 @@ from services.review.auth import (
     csrf_matches,
     end_session,
     record_failure,
+    retry_after,
     start_session,
-    throttled,
 )
+from services.review.proxy import cookies_secure
 from services.review.settings import ReviewSettings
 from services.review.web import SignedInDep, StateDep, render, verify_csrf
 
 router = APIRouter()
+
+FORM_EXPIRED = "Formulir masuk sudah kedaluwarsa. Silakan masuk lagi."
+WRONG_PASSWORD = "Nama pengguna atau kata sandi salah."
+TOO_MANY_FAILURES = "Terlalu banyak percobaan masuk yang gagal. Coba lagi dalam {minutes} menit."
 
 
 def safe_next(value: str | None) -> str:
@@ -42,7 +49,17 @@ def safe_next(value: str | None) -> str:
 
 
 def _client(request: Request) -> str:
+    """The TCP peer, or the client a trusted proxy named (TrustedProxyMiddleware set it)."""
     return request.client.host if request.client else "unknown"
+
+
+def _policy(settings: ReviewSettings) -> ThrottlePolicy:
+    return ThrottlePolicy(
+        per_account_address=settings.login_max_failures,
+        per_address=settings.login_max_failures_per_address,
+        per_account=settings.login_max_failures_per_account,
+        window=timedelta(seconds=settings.login_window_seconds),
+    )
 
 
 def _login_page(
@@ -67,7 +84,7 @@ def _login_page(
         max_age=3600,
         httponly=True,
         samesite="lax",
-        secure=settings.secure_cookies,
+        secure=cookies_secure(request, settings.secure_cookies),
         path="/login",
     )
     return response
@@ -91,42 +108,40 @@ def login(
     next_path = safe_next(next)
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE)
     if not cookie or not csrf_matches(cookie, login_csrf):
-        return _login_page(
-            request, settings, error="The form expired; please sign in again.", status_code=403
-        )
-    policy = ThrottlePolicy(settings.login_max_failures, timedelta(seconds=settings.login_window_seconds))
+        return _login_page(request, settings, error=FORM_EXPIRED, status_code=403)
+    policy = _policy(settings)
     client = _client(request)
+    user = None
     with state.session_factory() as session, session.begin():
         now = state.clock()
-        if throttled(session, policy, now, username, client):
-            refused = True
-            user = None
-        else:
-            refused = False
+        wait = retry_after(session, policy, now, username, client)
+        if wait is None:
             user = authenticate(session, username, password)
             if user is None:
                 record_failure(session, policy, now, username, client)
             else:
-                clear_failures(session, username)
+                clear_failures(session, username, client)
                 token = start_session(
                     session, user, now, timedelta(seconds=settings.session_lifetime_seconds)
                 )
-    if refused:
-        minutes = max(1, settings.login_window_seconds // 60)
-        return _login_page(
+    if wait is not None:
+        seconds = max(1, math.ceil(wait.total_seconds()))
+        refused = _login_page(
             request,
             settings,
-            error=f"Too many failed sign-ins. Try again in up to {minutes} minutes.",
+            error=TOO_MANY_FAILURES.format(minutes=math.ceil(seconds / 60)),
             username=username,
             next_path=next_path,
             status_code=429,
         )
+        refused.headers["Retry-After"] = str(seconds)
+        return refused
     if user is None:
         time.sleep(settings.login_failure_delay_seconds)
         return _login_page(
             request,
             settings,
-            error="Wrong username or password.",
+            error=WRONG_PASSWORD,
             username=username,
             next_path=next_path,
             status_code=401,
@@ -138,19 +153,25 @@ def login(
         max_age=settings.session_lifetime_seconds,
         httponly=True,
         samesite="lax",
-        secure=settings.secure_cookies,
+        secure=cookies_secure(request, settings.secure_cookies),
         path="/",
     )
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    response.delete_cookie(
+        LOGIN_CSRF_COOKIE, path="/login", secure=cookies_secure(request, settings.secure_cookies)
+    )
     return response
 
 
 @router.post("/logout", dependencies=[Depends(verify_csrf)])
-def logout(signed_in: SignedInDep, state: StateDep) -> RedirectResponse:
+def logout(request: Request, signed_in: SignedInDep, state: StateDep) -> RedirectResponse:
     with state.session_factory() as session, session.begin():
         end_session(session, signed_in.token_hash)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(
-        SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=state.settings.secure_cookies
+        SESSION_COOKIE,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=cookies_secure(request, state.settings.secure_cookies),
     )
     return response

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from services.review.indexer import TrackerEvent, parse_user_event
-from services.review.masking import mask_personal_data, mask_value
+from services.review.masking import mask_message, mask_personal_data, mask_value
 from services.review.models import ReviewMessage
 
 # After every bot turn, and after every user message: noise in a transcript.
@@ -57,7 +57,7 @@ def _user(event: TrackerEvent, message: ReviewMessage | None) -> TranscriptLine:
         kind="user",
         at=event.timestamp,
         event_id=event.id,
-        text=mask_personal_data(parsed.text),
+        text="" if parsed.text is None else mask_message(parsed.text),
         intent=parsed.intent,
         intent_confidence=intent.get("confidence"),
         topic=parsed.topic,

@@ -27,6 +27,10 @@ from services.review.state import ReviewState
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 CSRF_FIELD = "csrf_token"
+ADMINS_ONLY = "Hanya administrator yang boleh melakukan ini."
+FORM_NOT_FROM_HERE = (
+    "Formulir ini sudah kedaluwarsa atau tidak dikirim dari situs ini. Muat ulang halamannya lalu coba lagi."
+)
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
 templates.env.filters["mask"] = mask_personal_data
@@ -90,7 +94,7 @@ CurrentUser = Annotated[ReviewUser, Depends(get_current_user)]
 
 def get_admin_user(user: CurrentUser) -> ReviewUser:
     if not user.is_admin:
-        raise HTTPException(status_code=403, detail="Only administrators may do this.")
+        raise HTTPException(status_code=403, detail=ADMINS_ONLY)
     return user
 
 
@@ -102,7 +106,7 @@ async def verify_csrf(request: Request, signed_in: SignedInDep) -> None:
     form = await request.form()  # Starlette caches it: the route's Form fields still work
     given = form.get(CSRF_FIELD)
     if not isinstance(given, str) or not csrf_matches(signed_in.csrf_token, given):
-        raise HTTPException(status_code=403, detail="The form has expired or did not come from this site.")
+        raise HTTPException(status_code=403, detail=FORM_NOT_FROM_HERE)
 
 
 def sync_tracker(state: StateDep) -> SyncResult | None:

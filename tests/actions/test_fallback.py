@@ -65,7 +65,8 @@ async def test_a_paraphrase_the_search_is_sure_of_is_answered(
     tracker = with_text(tracker_from_snapshot("tracker_nlu_fallback"), "vaksin covid itu bayar apa gratis ya")
     events = await run_uncertain(tracker, dispatcher, menu_domain)
     assert responses(dispatcher) == ["utter_faq/biaya"]
-    assert events == [], "an answered turn is no uncertain turn"
+    assert "fallback_streak" not in slots(events), "an answered turn is no uncertain turn"
+    assert slots(events) == {"offered_options": MAIN_MENU_OPTIONS}, "a number typed next picks from the menu"
 
 
 async def test_out_of_scope_gets_the_menu_not_a_faq_answer(
@@ -97,7 +98,7 @@ async def test_close_topics_become_a_did_you_mean_with_short_titles(
     [message] = dispatcher.messages
     assert message["response"] == "utter_did_you_mean"
     assert [b["title"] for b in message["buttons"]] == ["Biaya vaksin", "Lokasi vaksinasi", "Menu lainnya"]
-    assert message["choices"] == "1. Biaya vaksin\n2. Lokasi vaksinasi\n3. Menu lainnya"
+    assert message["options"] == "1. Biaya vaksin\n2. Lokasi vaksinasi\n3. Menu lainnya"
     assert slots(events) == {
         "offered_options": ['/faq_choice{"topic":"biaya"}', '/faq_choice{"topic":"lokasi"}', "/show_menu"],
         "fallback_streak": 1.0,
@@ -116,7 +117,7 @@ async def test_three_close_topics_fill_the_three_reply_buttons(
     [message] = dispatcher.messages
     titles = [button["title"] for button in message["buttons"]]
     assert titles == ["Biaya vaksin", "Lokasi vaksinasi", "Kehalalan vaksin"]
-    assert message["choices"] == "1. Biaya vaksin\n2. Lokasi vaksinasi\n3. Kehalalan vaksin"
+    assert message["options"] == "1. Biaya vaksin\n2. Lokasi vaksinasi\n3. Kehalalan vaksin"
 
 
 async def test_the_search_runs_off_the_event_loop(
@@ -187,7 +188,8 @@ async def test_a_confident_answer_the_search_agrees_with_is_given(
         dispatcher, tracker_from_snapshot("tracker_faq_confident"), menu_domain
     )
     assert responses(dispatcher) == ["utter_faq/biaya"]
-    assert events == []
+    assert dispatcher.messages[0]["buttons"] == [{"title": "Menu lainnya", "payload": "/show_menu"}]
+    assert slots(events) == {"offered_options": MAIN_MENU_OPTIONS}
 
 
 async def test_a_confident_answer_the_search_objects_to_becomes_a_did_you_mean(

@@ -87,9 +87,35 @@ async def test_a_typed_number_picks_that_did_you_mean_option(
     menu_domain: dict[str, Any],
 ) -> None:
     tracker = tracker_from_snapshot("tracker_number_after_did_you_mean")
-    events = await ActionChooseOption().run(dispatcher, tracker, menu_domain)
+    await ActionChooseOption().run(dispatcher, tracker, menu_domain)
     assert responses(dispatcher) == ["utter_faq/halal"]
-    assert events == []
+
+
+async def test_an_answer_carries_the_way_on_and_a_number_typed_next_picks_from_the_menu(
+    tracker_from_snapshot: Callable[[str], Tracker],
+    dispatcher: CollectingDispatcher,
+    menu_domain: dict[str, Any],
+) -> None:
+    """The answer's one button leads to the menu; "2" typed after it is the menu's 2nd entry, as before."""
+    tracker = tracker_from_snapshot("tracker_number_after_did_you_mean")
+    events = await ActionChooseOption().run(dispatcher, tracker, menu_domain)
+    [answer] = dispatcher.messages
+    assert answer["buttons"] == [{"title": "Menu lainnya", "payload": "/show_menu"}]
+    # the next turn, as Rasa stores it: the answer (with its button), the action's events, then "2"
+    tracker.events += [
+        {"event": "bot", "text": "(jawaban)", "data": {"buttons": answer["buttons"]}},
+        *events,
+        {"event": "action", "name": "action_listen"},
+        {
+            "event": "user",
+            "text": "2",
+            "parse_data": {"intent": {"name": "choose_option", "confidence": 1.0}},
+        },
+    ]
+    tracker = typed(tracker, "2")
+    following = CollectingDispatcher()
+    await ActionChooseOption().run(following, tracker, menu_domain)
+    assert responses(following) == ["utter_menu_syarat"]
 
 
 async def test_the_last_did_you_mean_option_is_the_menu(

@@ -16,19 +16,24 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.dates import format_day_and_date
 from actions.schedule import (
     BIRTH_DATE_SLOT,
+    CHALLENGE_SLOT,
+    CODE_SLOT,
     NIK_SLOT,
     ActionCancelSchedule,
     ActionLookupSchedule,
     ValidateScheduleForm,
     forget_identity,
+    read_code,
     sealer_from,
     today_in_indonesia,
 )
 from actions.sealing import Sealer
 from actions.settings import load_settings
+from core.sender_identity import conversation_id
 from services.registry.demo import DEMO_PERSON, DEMO_WOMAN, FULLY_VACCINATED_PERSON, DemoPerson
 from tests.actions.conftest import load_snapshot
 from tests.actions.servers import SERVICE_TOKEN, Reply, closed_port_url, registry_app, scripted_server
+from tools.whatsapp.fake_graph_api import FakeGraphApi, FakeGraphApiThread
 
 SENDER = "snapshot-schedule"
 BUDI_FORMS = (
@@ -41,10 +46,34 @@ BUDI_FORMS = (
 )
 
 
+FAKE_GRAPH_PORT = 15311
+SENDER_HASH_KEY = "actions-test-sender-hash-key-0123456789"
+GRAPH_TOKEN = "actions-test-graph-token"
+BUDI_PHONE = "6281000000001"  # on file for DEMO_PERSON
+BUDI_CHAT = conversation_id(BUDI_PHONE, SENDER_HASH_KEY)
+
+
 @pytest.fixture(scope="module")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def graph() -> Iterator[FakeGraphApi]:
+    fake = FakeGraphApi(access_token=GRAPH_TOKEN)
+    running = FakeGraphApiThread(fake, FAKE_GRAPH_PORT).start()
+    try:
+        yield fake
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory, graph: FakeGraphApi) -> Iterator[str]:
+    """The real registry, able to match WhatsApp senders and to send codes to the fake Graph API."""
     database: Path = tmp_path_factory.mktemp("registry") / "registry.db"
-    with registry_app(database, today_in_indonesia()) as url:
+    whatsapp = {
+        "sender_hash_key": SENDER_HASH_KEY,
+        "access_token": GRAPH_TOKEN,
+        "phone_number_id": "1234567890",
+        "graph_api_url": f"http://127.0.0.1:{FAKE_GRAPH_PORT}/v21.0",
+    }
+    with registry_app(database, today_in_indonesia(), **whatsapp) as url:
         yield url
 
 
@@ -72,11 +101,14 @@ def tracker(
     intent: str | None = None,
     sender: str = SENDER,
     slots: dict[str, Any] | None = None,
+    channel: str | None = None,
 ) -> Tracker:
-    """A snapshot with the latest message (and its user event) and slots replaced as needed."""
+    """A snapshot with the latest message (and its user event), its channel and slots replaced as needed."""
     state = load_snapshot(snapshot)
     state["sender_id"] = sender
     user_event = next(event for event in reversed(state["events"]) if event["event"] == "user")
+    if channel is not None:
+        user_event["input_channel"] = channel
     if text is not None:
         state["latest_message"]["text"] = user_event["text"] = text
     if intent is not None:
@@ -133,6 +165,12 @@ async def validate(snapshot: Tracker, domain: dict[str, Any]) -> tuple[dict[str,
         "nik: 3174-0517-0885-9001 ya kak",
         "3174.0517.0885.9001",
         "ini NIK ibu saya 3174 0517 0885 9001",
+        # every spelling the tracker store redacts as an NIK (issue #11): the same reading of numbers
+        "3174/0517/0885/9001",
+        "3174, 0517, 0885, 9001",
+        "3174\n0517\n0885\n9001",
+        "nik 3174 0517 eh 0885 9001",
+        "3174\u00a00517\u200b0885_9001",
     ],
 )
 async def test_an_nik_is_read_however_it_is_spaced_and_kept_only_sealed(text: str, domain: dict) -> None:
@@ -177,6 +215,12 @@ async def test_a_question_or_batal_leaves_the_form_to_the_rules(text: str, inten
     slots, dispatcher = await validate(tracker("tracker_schedule_asks_nik", text=text, intent=intent), domain)
     assert slots == {}
     assert dispatcher.messages == []
+
+
+async def test_an_nik_with_slashes_is_read_even_when_the_nlu_took_it_for_a_question(domain: dict) -> None:
+    snapshot = tracker("tracker_schedule_asks_nik", text="3174/0517/0885/9001", intent="faq")
+    slots, _ = await validate(snapshot, domain)
+    assert sealer().unseal(slots[NIK_SLOT], SENDER) == DEMO_PERSON.nik
 
 
 async def test_an_nik_is_read_whatever_intent_the_nlu_gave_it(domain: dict) -> None:
@@ -255,10 +299,13 @@ async def test_a_faq_while_the_birth_date_is_asked_goes_to_the_rules(domain: dic
 
 
 async def look_up(
-    person: DemoPerson, sender: str, birth_date: date | None = None
+    person: DemoPerson, sender: str, birth_date: date | None = None, channel: str | None = None
 ) -> tuple[list, CollectingDispatcher]:
     snapshot = tracker(
-        "tracker_schedule_complete", sender=sender, slots=identity_slots(person, sender, birth_date)
+        "tracker_schedule_complete",
+        sender=sender,
+        slots=identity_slots(person, sender, birth_date),
+        channel=channel,
     )
     dispatcher = CollectingDispatcher()
     events = await ActionLookupSchedule().run(dispatcher, snapshot, {})
@@ -274,7 +321,7 @@ async def test_a_match_answers_with_doses_and_the_next_appointment_and_forgets(
     assert events == forget_identity()
     [answer] = texts(dispatcher)
     appointment_day = today_in_indonesia() + timedelta(days=14)
-    assert "B*** S*****o" in answer
+    assert "B••• S•••••o" in answer
     assert "• Dosis 1: Sinovac, 8 Maret 2021, Puskesmas Kecamatan Kebayoran Lama" in answer
     assert "• Dosis 2: Sinovac, 5 April 2021" in answer
     assert "*Jadwal berikutnya: dosis 3*" in answer
@@ -293,8 +340,15 @@ async def test_no_upcoming_appointment_says_so_and_how_to_register() -> None:
 
 
 async def test_a_wrong_birth_date_offers_another_try_and_forgets() -> None:
-    events, dispatcher = await look_up(DEMO_PERSON, "lookup-wrong", birth_date=date(1985, 8, 18))
+    sender = conversation_id("6281100000042", SENDER_HASH_KEY)
+    events, dispatcher = await look_up(DEMO_PERSON, sender, birth_date=date(1985, 8, 18), channel="whatsapp")
     assert responses(dispatcher) == ["utter_schedule_no_match"]
+    assert events == [*forget_identity(), FollowupAction("schedule_form")]
+
+
+async def test_over_rest_a_no_match_also_says_rest_is_for_the_demo_data() -> None:
+    events, dispatcher = await look_up(DEMO_PERSON, "lookup-wrong", birth_date=date(1985, 8, 18))
+    assert responses(dispatcher) == ["utter_schedule_no_match_test_channel"]
     assert events == [*forget_identity(), FollowupAction("schedule_form")]
 
 
@@ -302,11 +356,12 @@ async def test_an_nik_locked_after_five_failures_refuses_the_right_birth_date_to
     """Five wrong birth dates from five chats lock the NIK itself, not just a conversation."""
     for attempt in range(5):
         _, dispatcher = await look_up(DEMO_WOMAN, f"lock-{attempt}", birth_date=date(1990, 3, 13))
-        assert responses(dispatcher) == ["utter_schedule_no_match"]
+        assert responses(dispatcher) == ["utter_schedule_no_match_test_channel"]  # over REST
     events, dispatcher = await look_up(DEMO_WOMAN, "lock-right")
     assert events == forget_identity()
-    [message] = texts(dispatcher)
-    assert "Terlalu banyak percobaan" in message and "119 ext. 9" in message
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_schedule_locked"
+    assert message["lock_wait"] in {"1 jam", "59 menit", "60 menit"}  # the registry's lock, in words
 
 
 async def test_a_registry_that_is_down_gets_an_apology_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -356,4 +411,172 @@ async def test_batal_forgets_what_was_typed() -> None:
     dispatcher = CollectingDispatcher()
     events = await ActionCancelSchedule().run(dispatcher, snapshot, {})
     assert responses(dispatcher) == ["utter_schedule_cancelled"]
-    assert events == [SlotSet(NIK_SLOT, None), SlotSet(BIRTH_DATE_SLOT, None)]
+    assert events == [
+        SlotSet(NIK_SLOT, None),
+        SlotSet(BIRTH_DATE_SLOT, None),
+        SlotSet(CHALLENGE_SLOT, None),
+        SlotSet(CODE_SLOT, None),
+    ]
+
+
+async def test_batal_at_the_code_step_forgets_the_code_too() -> None:
+    snapshot = tracker(
+        "tracker_schedule_asks_birth_date",
+        text="batal",
+        intent="cancel",
+        slots={CHALLENGE_SLOT: "sealed:v1:x", "requested_slot": CODE_SLOT},
+    )
+    dispatcher = CollectingDispatcher()
+    events = await ActionCancelSchedule().run(dispatcher, snapshot, {})
+    assert responses(dispatcher) == ["utter_schedule_cancelled"]
+    assert slot_events(events) == {
+        NIK_SLOT: None,
+        BIRTH_DATE_SLOT: None,
+        CHALLENGE_SLOT: None,
+        CODE_SLOT: None,
+    }
+
+
+# --- the second factor on WhatsApp -----------------------------------------------------------
+
+
+def last_code(graph: FakeGraphApi) -> str:
+    """The code the phone on file got, as the template's body shows it."""
+    message = graph.sent(to=BUDI_PHONE)[-1]["message"]
+    assert message["type"] == "template"
+    return str(message["template"]["components"][0]["parameters"][0]["text"])
+
+
+def code_step(sender: str, text: str, intent: str | None = None, challenge: str | None = None) -> Tracker:
+    """The form waiting for the code, and the person's answer."""
+    return tracker(
+        "tracker_schedule_asks_birth_date",
+        text=text,
+        intent=intent,
+        sender=sender,
+        channel="whatsapp",
+        slots={"requested_slot": CODE_SLOT, CHALLENGE_SLOT: challenge or sealer().seal("c" * 43, sender)},
+    )
+
+
+async def send_code(sender: str) -> tuple[list, CollectingDispatcher]:
+    return await look_up(DEMO_PERSON, sender, channel="whatsapp")
+
+
+async def test_from_the_number_on_file_the_record_comes_at_once(graph: FakeGraphApi) -> None:
+    before = len(graph.sent())
+    events, dispatcher = await look_up(DEMO_PERSON, BUDI_CHAT, channel="whatsapp")
+    assert "B••• S•••••o" in texts(dispatcher)[0]
+    assert events == forget_identity()
+    assert len(graph.sent()) == before
+
+
+async def test_from_another_number_a_code_goes_to_the_number_on_file_and_the_form_asks_for_it(
+    graph: FakeGraphApi, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    sender = conversation_id("6281100000001", SENDER_HASH_KEY)
+    events, dispatcher = await send_code(sender)
+    [said] = texts(dispatcher)
+    assert "kode verifikasi 6 angka sudah dikirim lewat WhatsApp" in said
+    assert "+62 8••••••0001" in said
+    slots = slot_events(events)
+    assert slots[NIK_SLOT] is None and slots[BIRTH_DATE_SLOT] is None
+    challenge = sealer().unseal(slots[CHALLENGE_SLOT], sender)
+    assert challenge is not None and challenge not in said
+    assert events[-1] == FollowupAction("schedule_form")
+    code = last_code(graph)
+    assert code not in said and code not in caplog.text
+
+    # The form now asks only for the code; the person types it.
+    validated, asked = await validate(
+        code_step(sender, f"ini kodenya {code[:3]} {code[3:]}"), load_snapshot("domain_schedule")
+    )
+    assert sealer().unseal(validated[CODE_SLOT], sender) == code
+    assert validated["requested_slot"] is None  # the form is done: the lookup runs
+    assert asked.messages == []
+
+    lookup = tracker(
+        "tracker_schedule_complete",
+        sender=sender,
+        channel="whatsapp",
+        slots={CHALLENGE_SLOT: slots[CHALLENGE_SLOT], CODE_SLOT: validated[CODE_SLOT]},
+    )
+    dispatcher = CollectingDispatcher()
+    events = await ActionLookupSchedule().run(dispatcher, lookup, {})
+    assert "B••• S•••••o" in texts(dispatcher)[0]
+    assert "*Jadwal berikutnya: dosis 3*" in texts(dispatcher)[0]
+    assert events == forget_identity()
+    assert code not in caplog.text
+
+
+async def test_a_wrong_code_asks_again_with_the_attempts_left(graph: FakeGraphApi) -> None:
+    sender = conversation_id("6281100000002", SENDER_HASH_KEY)
+    events, _ = await send_code(sender)
+    challenge = slot_events(events)[CHALLENGE_SLOT]
+    wrong = f"{(int(last_code(graph)) + 1) % 10**6:06d}"
+    snapshot = tracker(
+        "tracker_schedule_complete",
+        sender=sender,
+        channel="whatsapp",
+        slots={CHALLENGE_SLOT: challenge, CODE_SLOT: sealer().seal(wrong, sender)},
+    )
+    dispatcher = CollectingDispatcher()
+    events = await ActionLookupSchedule().run(dispatcher, snapshot, {})
+    assert texts(dispatcher) == ["Kode verifikasi salah. Sisa percobaan: 4."]
+    assert events == [SlotSet(CODE_SLOT, None), FollowupAction("schedule_form")]  # the challenge stays
+
+
+async def test_a_code_from_an_expired_step_starts_the_check_again() -> None:
+    sender = conversation_id("6281100000003", SENDER_HASH_KEY)
+    snapshot = tracker(
+        "tracker_schedule_complete",
+        sender=sender,
+        channel="whatsapp",
+        slots={CHALLENGE_SLOT: "sealed:v1:expired", CODE_SLOT: sealer().seal("123456", sender)},
+    )
+    dispatcher = CollectingDispatcher()
+    events = await ActionLookupSchedule().run(dispatcher, snapshot, {})
+    assert responses(dispatcher) == ["utter_schedule_expired"]
+    assert events == [*forget_identity(), FollowupAction("schedule_form")]
+
+
+async def test_a_code_the_registry_does_not_know_starts_the_check_again() -> None:
+    sender = conversation_id("6281100000004", SENDER_HASH_KEY)
+    snapshot = tracker(
+        "tracker_schedule_complete",
+        sender=sender,
+        channel="whatsapp",
+        slots={CHALLENGE_SLOT: sealer().seal("x" * 43, sender), CODE_SLOT: sealer().seal("123456", sender)},
+    )
+    dispatcher = CollectingDispatcher()
+    events = await ActionLookupSchedule().run(dispatcher, snapshot, {})
+    assert texts(dispatcher) == ["Kode verifikasi sudah tidak berlaku. Silakan mulai lagi dari awal."]
+    assert events == [*forget_identity(), FollowupAction("schedule_form")]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [("hah maksudnya gimana", "out_of_scope"), ("kodenya 12345", None), ("123456 atau 654321", None)],
+)
+async def test_an_unclear_reply_at_the_code_step_asks_for_the_code_again(
+    text: str, intent: str | None, domain: dict
+) -> None:
+    slots, dispatcher = await validate(code_step("code-unclear", text, intent), domain)
+    assert slots == {CODE_SLOT: None, "requested_slot": CODE_SLOT}  # the code, not the NIK
+    assert responses(dispatcher) == ["utter_schedule_not_a_code"]
+
+
+async def test_a_question_at_the_code_step_goes_to_the_rules(domain: dict) -> None:
+    slots, dispatcher = await validate(code_step("code-faq", "vaksin bayar ga?", "faq"), domain)
+    assert CODE_SLOT not in slots and NIK_SLOT not in slots
+    assert dispatcher.messages == []
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [("123456", "123456"), ("123 456", "123456"), ("kode: 123-456 kak", "123456"), ("0012345", None),
+     ("3174051708859001", None), ("12 34 56", None), ("", None)],
+)  # fmt: skip
+def test_read_code(text: str, code: str | None) -> None:
+    assert read_code(text) == code

@@ -61,7 +61,7 @@ def test_sign_in_rejected_then_accepted(
     username, password = ADMIN
     sign_in(page, username, "not-the-password-1")
 
-    expect(page.locator("p.error")).to_have_text("Wrong username or password.")
+    expect(page.locator("p.error")).to_have_text("Nama pengguna atau kata sandi salah.")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     expect(page.get_by_label("Username")).to_have_value(username)
     assert urlsplit(page.url).path == "/login"
@@ -103,7 +103,7 @@ def test_unauthenticated_visit_redirects_and_form_without_csrf_is_refused(
     tag_form = f"{transcript}/tags"
     without_token = page.request.post(tag_form, form={"tag": "tanpa-csrf"}, max_redirects=0)
     assert without_token.status == 403, without_token.text()
-    assert "did not come from this site" in without_token.text()
+    assert "tidak dikirim dari situs ini" in without_token.text()
     wrong_token = page.request.post(
         tag_form, form={"tag": "tanpa-csrf", "csrf_token": "x" * 43}, max_redirects=0
     )

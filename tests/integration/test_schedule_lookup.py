@@ -24,10 +24,12 @@ from actions.schedule import today_in_indonesia
 from services.registry.demo import DEMO_PERSON, DEMO_PERSON_NEXT_APPOINTMENT_DAYS, FULLY_VACCINATED_PERSON
 from tests.integration.support import response_text
 from tools.assistant_process import ROOT, AssistantProcess, start_assistant
+from tools.whatsapp import payloads
+from tools.whatsapp.fake_graph_api import FakeGraphApi, FakeGraphApiThread
 
-RASA_PORT = 15405
-ACTION_PORT = 15455
-REGISTRY_PORT = 15406
+RASA_PORT = 15305
+ACTION_PORT = 15355
+REGISTRY_PORT = 15306
 
 BUDI_SPACED = "3174 0517 0885 9001"
 AGUS_SPACED = "3578 0305 0172 9002"
@@ -55,15 +57,20 @@ def faq_answers() -> set[str]:
 
 ASK_NIK = response_text("utter_ask_schedule_nik")
 ASK_BIRTH_DATE = response_text("utter_ask_schedule_birth_date")
-NO_MATCH = response_text("utter_schedule_no_match")
+NO_MATCH = response_text("utter_schedule_no_match_test_channel")  # REST reaches only the demo data
 UNAVAILABLE = response_text("utter_schedule_unavailable")
 CANCELLED = response_text("utter_schedule_cancelled")
 
 
 @pytest.fixture(scope="module")
 def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AssistantProcess]:
+    # Once killed, the registry stays down for this module: the supervisor would restart it in a second.
     running = start_assistant(
-        tmp_path_factory.mktemp("schedule-run"), RASA_PORT, ACTION_PORT, registry_port=REGISTRY_PORT
+        tmp_path_factory.mktemp("schedule-run"),
+        RASA_PORT,
+        ACTION_PORT,
+        extra_env={"SUPERVISOR_BACKOFF_INITIAL_SECONDS": "3600"},
+        registry_port=REGISTRY_PORT,
     )
     try:
         running.wait_until_up()
@@ -96,13 +103,15 @@ def test_six_failed_checks_lock_the_nik_and_the_right_birth_date_is_refused(
         assert chat.say(wrong) == replies(NO_MATCH, ASK_NIK)  # another try is offered right away
     assert chat.say(AGUS_SPACED) == ASK_BIRTH_DATE
     locked = chat.say("05-01-1972")  # the right one, the 6th attempt
-    assert "Terlalu banyak percobaan" in locked and "119 ext. 9" in locked and "puskesmas" in locked
+    assert "terlalu banyak percobaan" in locked and "coba lagi dalam 1 jam" in locked
+    assert "puskesmas" in locked
+    assert "Halo Kemenkes 1500-567" in locked and "{" not in locked  # contacts from the one block, filled
 
     other = Chat(assistant, "it-lock-b")  # another chat: it is the NIK that is locked
     assert other.say("cek jadwal vaksin") == ASK_NIK
     assert other.say(FULLY_VACCINATED_PERSON.nik) == ASK_BIRTH_DATE
     locked_too = other.say("5/1/72")
-    assert "Terlalu banyak percobaan" in locked_too
+    assert "terlalu banyak percobaan" in locked_too
 
 
 def test_a_full_lookup_conversation(assistant: AssistantProcess) -> None:
@@ -123,7 +132,7 @@ def test_a_full_lookup_conversation(assistant: AssistantProcess) -> None:
     # The right one: doses and the next appointment, in Indonesian.
     answer = chat.say("17/8/85")
     appointment = today_in_indonesia() + timedelta(days=DEMO_PERSON_NEXT_APPOINTMENT_DAYS)
-    assert "B*** S*****o" in answer
+    assert "B••• S•••••o" in answer
     assert "• Dosis 1: Sinovac, 8 Maret 2021, Puskesmas Kecamatan Kebayoran Lama" in answer
     assert f"{format_day_and_date(appointment)} pukul 09.00" in answer
     assert "Jl. Ciledug Raya No. 17" in answer
@@ -184,3 +193,139 @@ def test_the_run_folder_holds_only_what_is_searched_or_expected(assistant: Assis
         and not path.name.startswith(("tracker.db", "registry.db", "review.db"))
     ]
     assert unexpected == []
+
+
+# --- over WhatsApp: the second factor ------------------------------------------------------------
+# A second stack with the WhatsApp channel and the registry pointed at the fake Graph API served
+# from this process; what the phones receive (bot replies and the registry's code template) is read
+# back from the fake.
+
+WA_RASA_PORT = 15320
+WA_ACTION_PORT = 15370
+WA_REGISTRY_PORT = 15321
+WA_FAKE_PORT = 15389
+WA_SECRETS = {
+    "WHATSAPP_VERIFY_TOKEN": "it-schedule-verify-token",
+    "WHATSAPP_APP_SECRET": "it-schedule-app-secret",
+    "WHATSAPP_ACCESS_TOKEN": "it-schedule-access-token",
+    "WHATSAPP_SENDER_HASH_KEY": "it-schedule-sender-hash-key",
+}
+BUDI_PHONE = DEMO_PERSON.phone.removeprefix("+")  # on file for the demo person
+WA_SECONDS = 60.0
+
+
+class WhatsAppPhones:
+    def __init__(self, assistant: AssistantProcess, fake: FakeGraphApi) -> None:
+        self.assistant = assistant
+        self.fake = fake
+
+    def say(self, phone: str, text: str) -> str:
+        """Deliver a signed message from ``phone`` and return the texts it gets back, joined."""
+        before = len(self.fake.sent(to=phone))
+        body = payloads.encode(payloads.messages_delivery(payloads.text_message(phone, text)))
+        url = f"http://127.0.0.1:{WA_RASA_PORT}/webhooks/whatsapp/webhook"
+        headers = payloads.signed_headers(body, WA_SECRETS["WHATSAPP_APP_SECRET"])
+        assert httpx.post(url, content=body, headers=headers, timeout=30).status_code == 200
+        deadline = time.monotonic() + WA_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(3.0)  # replies of one turn arrive together; wait until they stop
+            sent = self.fake.sent(to=phone)[before:]
+            if sent and len(self.fake.sent(to=phone)) == before + len(sent):
+                time.sleep(1.0)
+                if len(self.fake.sent(to=phone)) == before + len(sent):
+                    return "\n\n".join(_text_of(record["message"]) for record in sent)
+        raise AssertionError(f"no reply to {phone}")
+
+    def codes(self, phone: str = BUDI_PHONE) -> list[str]:
+        """The one-time codes the phone on file got (authentication templates), oldest first."""
+        return [
+            record["message"]["template"]["components"][0]["parameters"][0]["text"]
+            for record in self.fake.sent(to=phone)
+            if record["message"]["type"] == "template"
+        ]
+
+
+def _text_of(message: dict) -> str:
+    if message["type"] == "text":
+        return str(message["text"]["body"])
+    if message["type"] == "interactive":
+        return str(message["interactive"]["body"]["text"])
+    return f"[{message['type']}]"
+
+
+@pytest.fixture(scope="module")
+def phones(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WhatsAppPhones]:
+    fake = FakeGraphApi(access_token=WA_SECRETS["WHATSAPP_ACCESS_TOKEN"])
+    thread = FakeGraphApiThread(fake, WA_FAKE_PORT).start()
+    env = {
+        **WA_SECRETS,
+        "WHATSAPP_PHONE_NUMBER_ID": payloads.DEFAULT_PHONE_NUMBER_ID,
+        "WHATSAPP_GRAPH_API_URL": f"{thread.base_url}/v21.0",
+        "WHATSAPP_SEEN_STORE_URL": "",
+    }
+    try:
+        running = start_assistant(
+            tmp_path_factory.mktemp("schedule-wa-run"),
+            WA_RASA_PORT,
+            WA_ACTION_PORT,
+            extra_env=env,
+            registry_port=WA_REGISTRY_PORT,
+        )
+        try:
+            running.wait_until_up()
+            yield WhatsAppPhones(running, fake)
+        finally:
+            running.stop()
+    finally:
+        thread.stop()
+
+
+def test_whatsapp_from_the_number_on_file_gives_the_record(phones: WhatsAppPhones) -> None:
+    assert phones.say(BUDI_PHONE, "cek jadwal vaksin saya") == ASK_NIK
+    assert phones.say(BUDI_PHONE, BUDI_SPACED) == ASK_BIRTH_DATE
+    answer = phones.say(BUDI_PHONE, "17 agustus 1985")
+    assert "B••• S•••••o" in answer and "Jadwal berikutnya: dosis 3" in answer
+    assert phones.codes() == []
+
+
+def test_whatsapp_from_another_number_needs_the_code_sent_to_the_number_on_file(
+    phones: WhatsAppPhones,
+) -> None:
+    child = "6281277770001"
+    assert phones.say(child, "tolong cek jadwal vaksin bapak saya") == ASK_NIK
+    assert phones.say(child, DEMO_PERSON.nik) == ASK_BIRTH_DATE
+    sent = phones.say(child, "17-08-1985")
+    assert "kode verifikasi 6 angka sudah dikirim lewat WhatsApp" in sent and "+62 8••••••0001" in sent
+    assert sent.endswith(response_text("utter_ask_schedule_code"))
+    assert "B••• S•••••o" not in sent
+    [code] = phones.codes()
+    assert code not in sent
+    # An unclear reply asks for the code again, not for the NIK.
+    unclear = phones.say(child, "hah kode apa ya")
+    assert unclear == replies(
+        response_text("utter_schedule_not_a_code"), response_text("utter_ask_schedule_code")
+    )
+    answer = phones.say(child, code)
+    assert "B••• S•••••o" in answer and "Jadwal berikutnya: dosis 3" in answer
+
+
+def test_wrong_codes_end_the_check_and_lock_the_number_across_senders(phones: WhatsAppPhones) -> None:
+    stranger = "6281277770002"
+    assert phones.say(stranger, "cek jadwal vaksin") == ASK_NIK
+    assert phones.say(stranger, DEMO_PERSON.nik) == ASK_BIRTH_DATE
+    phones.say(stranger, "17/08/1985")
+    code = phones.codes()[-1]
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    for left in (4, 3, 2, 1):
+        assert phones.say(stranger, wrong) == replies(
+            f"Kode verifikasi salah. Sisa percobaan: {left}.", response_text("utter_ask_schedule_code")
+        )
+    ended = phones.say(stranger, wrong)
+    assert ended.startswith("Terlalu banyak kode yang salah. Silakan mulai lagi dari awal.")
+    assert ended.endswith(ASK_NIK)  # the check starts over
+    assert phones.say(stranger, "batal") == CANCELLED
+    # Another sender (another phone) asking for the same person is refused, even with everything right.
+    other = "6281277770003"
+    assert phones.say(other, "cek jadwal vaksin") == ASK_NIK
+    assert phones.say(other, DEMO_PERSON.nik) == ASK_BIRTH_DATE
+    assert "terlalu banyak percobaan" in phones.say(other, "17-08-1985")

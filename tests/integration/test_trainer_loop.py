@@ -136,6 +136,7 @@ class RasaServer:
             "TRACKER_DB_DIALECT": "sqlite",
             "TRACKER_DB": str(self.tracker_db),
             "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{unused_port()}/webhook",
+            "ACTION_SERVER_TOKEN": secrets.token_urlsafe(16),
         }
         with self.log_file.open("wb") as log:
             self.process = subprocess.Popen(

@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-import importlib.util
+import base64
+import random
 import re
-import sys
+import sqlite3
 from pathlib import Path
 
 import pytest
 from rasa.core.tracker_store import TrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import read_endpoint_config
 
-from rasa_project.tracker_store import (
-    DATE_PLACEHOLDER,
-    MONTH_WORDS,
-    NIK_PLACEHOLDER,
-    RedactingSQLTrackerStore,
-    redact_text,
-)
+from core.months import MONTHS
+from core.personal_data import DATE_PLACEHOLDER, NIK_PLACEHOLDER, redact_text
+from core.schedule_slots import CODE_SLOT, REQUESTED_SLOT
+from rasa_project.tracker_store import RedactingSQLTrackerStore, TrackerStoreUnavailable, redact_event
 
 ROOT = Path(__file__).resolve().parents[2]
 NIK_FORMS = (
@@ -30,6 +28,9 @@ NIK_FORMS = (
     "3174.0517.0885.9001",
     "317405 170885 9001",
     "3174\u00a00517\u00a00885\u00a09001",
+    "3174/0517/0885/9001",
+    "3174, 0517, 0885, 9001",
+    "3174\n0517\n0885\n9001",
 )
 DATE_FORMS = (
     "17-08-1985",
@@ -47,6 +48,9 @@ DATE_FORMS = (
     "17-Agustus-1985",
     "17 ags '85",
     "17 August 1985",
+    "Agustus 17, 1985",
+    "17agustus1985",
+    "17-Agu-1985",
 )
 SEARCHED = (
     *NIK_FORMS,
@@ -77,19 +81,6 @@ slots:
 )
 
 
-def accepted_month_words() -> dict[str, int]:
-    """MONTHS of actions/dates.py, loaded by path: the actions package needs the other environment."""
-    spec = importlib.util.spec_from_file_location("schedule_dates", ROOT / "actions" / "dates.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        del sys.modules[spec.name]
-    return dict(module.MONTHS)
-
-
 @pytest.mark.parametrize("nik", NIK_FORMS)
 def test_an_nik_is_redacted_however_it_is_spaced(nik: str) -> None:
     assert redact_text(f"NIK saya {nik} ya") == f"NIK saya {NIK_PLACEHOLDER} ya"
@@ -101,9 +92,8 @@ def test_a_birth_date_is_redacted_in_every_accepted_form(birth_date: str) -> Non
 
 
 def test_every_month_word_the_form_accepts_is_redacted() -> None:
-    words = accepted_month_words()
-    assert set(words) == set(MONTH_WORDS)
-    for word in words:
+    """The schedule check reads months from the same table (core/months.py)."""
+    for word in MONTHS:
         assert redact_text(f"5 {word} 1990") == DATE_PLACEHOLDER, word
         assert redact_text(f"5 {word.upper()} 90") == DATE_PLACEHOLDER, word
 
@@ -164,6 +154,9 @@ async def test_what_is_stored_is_redacted_and_the_live_conversation_is_not(tmp_p
 
     assert tracker.latest_message is not None and tracker.latest_message.text == "17/8/85"
     assert tracker.get_slot("schedule_nik") == "3174051708859001"  # the running turn still sees it
+    first = next(event for event in tracker.events if isinstance(event, UserUttered))
+    assert "3174 0517 0885 9001" in first.parse_data["text"]
+    assert first.parse_data["entities"][0]["value"] == "3174051708859001"
 
     stored = raw_database(database)
     assert not [form for form in SEARCHED if form.lower() in stored]
@@ -192,14 +185,230 @@ async def test_later_turns_append_only_their_own_redacted_events(tmp_path: Path)
     assert not [form for form in SEARCHED if form.lower() in raw_database(database)]
 
 
+ISSUE_11_MESSAGES = (  # what was stored as typed before (issue #11, item 5)
+    "nik saya 3174/0517/0885/9001",
+    "3174, 0517, 0885, 9001",
+    "3174\n0517\n0885\n9001",
+    "lahir Agustus 17, 1985",
+    "lahir 17agustus1985",
+    "3174",  # and on WhatsApp a group at a time, each line a message
+    "0517",
+    "0885",
+    "9001",
+)
+
+
+async def test_no_spelling_of_an_nik_or_a_birth_date_reaches_the_database(tmp_path: Path) -> None:
+    database = tmp_path / "tracker.db"
+    store = RedactingSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(database))
+    events = [ActionExecuted("action_listen")]
+    for said in ISSUE_11_MESSAGES:
+        parse_data = {"text": said, "intent": {"name": "nlu_fallback", "confidence": 0.3}, "entities": []}
+        events += [UserUttered(said, parse_data["intent"], [], parse_data), ActionExecuted("action_listen")]
+    await store.save(DialogueStateTracker.from_events("spellings", events, slots=DOMAIN.slots))
+
+    stored = raw_database(database)
+    assert not re.search(r"3174\D{0,3}0517|0885\D{0,3}9001|agustus\D{0,3}17|17\D{0,3}agustus", stored)
+    assert "1985" not in stored
+    back = await store.retrieve("spellings")
+    assert back is not None
+    assert [event.text for event in back.events if isinstance(event, UserUttered)] == [
+        "nik saya [NIK]",
+        "[NIK]",
+        "[NIK]",
+        "lahir [TANGGAL]",
+        "lahir [TANGGAL]",
+        "[NOMOR]",
+        "[NOMOR]",
+        "[NOMOR]",
+        "[NOMOR]",
+    ]
+
+
+def test_sealed_values_reach_the_form_intact() -> None:
+    """Ciphertext holds digit runs and month-like letters by chance; redacting it would break the form."""
+    generator = random.Random(11)  # among these 10,000 tokens, 5 would be taken for dates
+    for _ in range(10_000):
+        token = "sealed:v2:" + base64.urlsafe_b64encode(generator.randbytes(80)).decode()
+        stored = redact_event(SlotSet("schedule_nik", token))
+        assert isinstance(stored, SlotSet) and stored.value == token
+
+
+async def test_metadata_and_entities_are_redacted_too(tmp_path: Path) -> None:
+    """A REST client may send any metadata, and Rasa stores it with the message."""
+    database = tmp_path / "tracker.db"
+    store = RedactingSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(database))
+    said = "cek jadwal"
+    parse_data = {
+        "text": said,
+        "intent": {"name": "check_schedule", "confidence": 0.9},
+        "entities": [{"entity": "nik", "value": "3174/0517/0885/9001", "text": "3174/0517/0885/9001"}],
+    }
+    message = UserUttered(
+        said,
+        parse_data["intent"],
+        parse_data["entities"],
+        parse_data,
+        metadata={"nik": "3174 0517 0885 9001", "notes": ["lahir Agustus 17, 1985"]},
+    )
+    tracker = DialogueStateTracker.from_events(
+        "metadata", [ActionExecuted("action_listen"), message], slots=DOMAIN.slots
+    )
+    await store.save(tracker)
+    stored = raw_database(database)
+    assert "3174" not in stored and "1985" not in stored
+    assert "check_schedule" in stored
+
+
 def test_endpoints_yml_configures_the_redacting_store(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A typo in the class path would make Rasa fall back to an in-memory store without failing."""
     monkeypatch.setenv("ACTION_ENDPOINT_URL", "http://127.0.0.1:5055/webhook")
+    monkeypatch.setenv("ACTION_SERVER_TOKEN", "token-for-the-action-server")
     monkeypatch.setenv("TRACKER_DB_DIALECT", "sqlite")
     monkeypatch.setenv("TRACKER_DB", str(tmp_path / "tracker.db"))
     config = read_endpoint_config(str(ROOT / "rasa_project" / "endpoints.yml"), "tracker_store")
     store = TrackerStore.create(config, DOMAIN)
     assert isinstance(store, RedactingSQLTrackerStore)
     assert (tmp_path / "tracker.db").exists()
+
+
+LONE_SURROGATE_SENDER = "\ud800"
+PRIVATE_TEXT = "NIK saya 3174051708859001 lahir 17 Agustus 1985"
+
+
+async def test_a_sender_id_the_database_cannot_encode_is_an_error_not_an_exit(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Rasa's own store took the UnicodeEncodeError for a missing schema and exited (issue #11)."""
+    store = RedactingSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    with pytest.raises(TrackerStoreUnavailable):
+        await store.retrieve(LONE_SURROGATE_SENDER)
+    tracker = DialogueStateTracker.from_events(
+        LONE_SURROGATE_SENDER,
+        [ActionExecuted("action_listen"), UserUttered(PRIVATE_TEXT, {"name": "nlu_fallback"})],
+        slots=DOMAIN.slots,
+    )
+    with pytest.raises(TrackerStoreUnavailable):
+        await store.save(tracker)
+    with pytest.raises(TrackerStoreUnavailable):
+        await store.retrieve_full_tracker(LONE_SURROGATE_SENDER)
+    await store.save(conversation())  # the store goes on working for everyone else
+    assert await store.retrieve("store-test") is not None
+    failures = [record for record in caplog.records if record.name == "rasa_project.tracker_store"]
+    assert failures and all("UnicodeEncodeError" in record.getMessage() for record in failures)
+
+
+async def test_a_store_failure_is_logged_without_what_the_person_wrote(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """SQLAlchemy's error messages quote the statement's parameters: the event with the text."""
+    database = tmp_path / "tracker.db"
+    store = RedactingSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(database))
+    said = "pertanyaan rahasia tentang jadwal ibu saya di puskesmas"
+    tracker = DialogueStateTracker.from_events(
+        "store-failure", [ActionExecuted("action_listen"), UserUttered(said)], slots=DOMAIN.slots
+    )
+    with sqlite3.connect(database) as connection:
+        connection.execute("DROP TABLE events")
+        connection.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id TEXT NOT NULL)")
+    with pytest.raises(TrackerStoreUnavailable) as raised:
+        await store.save(tracker)
+    logged = caplog.text + str(raised.value) + repr(raised.value.__cause__)
+    assert "OperationalError" in logged
+    assert said not in logged
+
+
+CODE_DOMAIN = Domain.from_yaml(
+    """
+version: "3.1"
+intents: [check_schedule, nlu_fallback]
+slots:
+  schedule_code:
+    type: text
+    influence_conversation: false
+    mappings:
+    - type: custom
+forms:
+  schedule_form:
+    required_slots: [schedule_code]
+"""
+)
+CODE = "482913"
+CODE_ANSWERS = (  # how people answer "type the code", the code in each
+    "kodenya 482 913",
+    "482913",
+    "ini 482-913 ya kak",
+    "48 29 13",  # the form does not take this spelling; it is still the code
+    "empat delapan dua sembilan satu tiga",
+)
+
+
+def code_step_events(answers: tuple[str, ...]) -> list[Event]:
+    """The form asks for the code; each answer is read (a wrong one asked again); then the form ends."""
+    events: list[Event] = []
+    for said in answers:
+        parse_data = {
+            "text": said,
+            "intent": {"name": "nlu_fallback", "confidence": 0.3},
+            "entities": [{"entity": "number", "value": said, "start": 0, "end": len(said)}],
+        }
+        events += [
+            SlotSet(REQUESTED_SLOT, CODE_SLOT),
+            BotUttered("Ketik kode verifikasi (6 angka)."),
+            ActionExecuted("action_listen"),
+            UserUttered(said, parse_data["intent"], parse_data["entities"], parse_data, metadata={"t": said}),
+            ActionExecuted("schedule_form"),
+            SlotSet(CODE_SLOT, "sealed:v1:AbC-_12"),
+        ]
+    return [*events, SlotSet(REQUESTED_SLOT, None), ActionExecuted("action_listen")]
+
+
+async def test_a_one_time_code_typed_at_the_code_step_is_never_stored(tmp_path: Path) -> None:
+    """However it is typed, with words around it or not; the rest of the message is kept."""
+    database = tmp_path / "tracker.db"
+    store = RedactingSQLTrackerStore(domain=CODE_DOMAIN, dialect="sqlite", db=str(database))
+    tracker = DialogueStateTracker.from_events(
+        "code-step", code_step_events(CODE_ANSWERS), slots=CODE_DOMAIN.slots
+    )
+    await store.save(tracker)
+
+    stored = raw_database(database)
+    assert re.search(r"48\D{0,3}29\D{0,3}13", stored) is None
+    assert "delapan" not in stored and "sembilan" not in stored
+    assert "sealed:v1:abc-_12" in stored  # the form's sealed copy is kept for the lookup
+    back = await store.retrieve("code-step")
+    assert back is not None
+    messages = [event for event in back.events if isinstance(event, UserUttered)]
+    assert [message.text for message in messages] == [
+        "kodenya [KODE]",
+        "[KODE]",
+        "ini [KODE] ya kak",
+        "[KODE]",
+        "[KODE]",
+    ]
+    for message in messages:
+        assert message.parse_data["text"] == message.text
+        assert [entity["value"] for entity in message.entities] == [message.text]
+        assert message.metadata == {"t": message.text}
+    live = [event.text for event in tracker.events if isinstance(event, UserUttered)]
+    assert live == list(CODE_ANSWERS)  # the running turn still reads the code
+
+
+async def test_only_the_answer_to_the_code_question_is_read_as_a_code(tmp_path: Path) -> None:
+    """A later message with six digits is no code: kept, as any message (an NIK or date would still go)."""
+    database = tmp_path / "tracker.db"
+    store = RedactingSQLTrackerStore(domain=CODE_DOMAIN, dialect="sqlite", db=str(database))
+    tracker = DialogueStateTracker.from_events(
+        "after-code", code_step_events(("kodenya 482 913",)), slots=CODE_DOMAIN.slots
+    )
+    await store.save(tracker)
+    tracker.update(UserUttered("antrian nomor 482 913, lahir 17 Agustus 1985"))
+    await store.save(tracker)
+    back = await store.retrieve("after-code")
+    assert back is not None
+    assert [event.text for event in back.events if isinstance(event, UserUttered)] == [
+        "kodenya [KODE]",
+        "antrian nomor 482 913, lahir [TANGGAL]",
+    ]

@@ -1,7 +1,8 @@
 """A local stand-in for the WhatsApp Cloud API's ``POST /<version>/<phone-number-id>/messages``.
 
 It answers like Meta (same success and error JSON), checks the message the way
-Meta does (limits of buttons and lists included), records what the bot sent, and
+Meta does (limits of buttons and lists included; text, image, interactive and
+authentication-template messages), records what the bot and the registry sent, and
 can be told to fail the next sends with 429 or 5xx. Point the channel's
 ``WHATSAPP_GRAPH_API_URL`` at ``http://127.0.0.1:<port>/v21.0``.
 
@@ -38,6 +39,7 @@ MAX_ROW_TITLE = 24
 MAX_ROW_DESCRIPTION = 72
 MAX_ROW_ID = 200
 MAX_LIST_BUTTON = 20
+MAX_TEMPLATE_PARAMETER = 15  # an authentication code is at most 15 characters
 
 # What Meta answers for the failures we simulate: (error code, message, details).
 FAULTS: dict[int, tuple[int, str, str]] = {
@@ -102,6 +104,29 @@ def _list_problems(action: dict[str, Any]) -> list[str]:
     return problems
 
 
+def _template_problems(template: dict[str, Any]) -> list[str]:
+    """An authentication template: a name, a language, and the code in the body and its copy-code button."""
+    problems = (
+        [] if isinstance(template.get("name"), str) and template["name"] else ["template name is required"]
+    )
+    if not (template.get("language") or {}).get("code"):
+        problems.append("template language code is required")
+    for component in template.get("components") or []:
+        parameters = component.get("parameters") or []
+        if component.get("type") not in {"header", "body", "button"}:
+            problems.append(f"template component type {component.get('type')} is not valid")
+        if component.get("type") == "button" and (
+            component.get("sub_type") != "url" or str(component.get("index")) != "0"
+        ):
+            problems.append("an authentication template's copy-code button is sub_type url, index 0")
+        for parameter in parameters:
+            if parameter.get("type") != "text" or not parameter.get("text"):
+                problems.append("template parameters here are non-empty text")
+            elif len(parameter["text"]) > MAX_TEMPLATE_PARAMETER:
+                problems.append(f"template parameter is longer than {MAX_TEMPLATE_PARAMETER} characters")
+    return problems
+
+
 def message_problems(message: dict[str, Any]) -> list[str]:
     """Why Meta would refuse this message (error 131009 / 100); empty when it would take it."""
     if message.get("messaging_product") != "whatsapp":
@@ -117,6 +142,8 @@ def message_problems(message: dict[str, Any]) -> list[str]:
             if (message.get("image") or {}).get("link") or message["image"].get("id")
             else ["image needs a link"]
         )
+    if kind == "template":
+        return _template_problems(message.get("template") or {})
     if kind != "interactive":
         return [f"type {kind} is not supported by this fake"]
     interactive = message.get("interactive") or {}

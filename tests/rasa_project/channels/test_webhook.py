@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import socket
 import statistics
 import time
@@ -17,6 +19,8 @@ import pytest
 from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
+from rasa_project.channels.failure_log import HIDDEN
+from rasa_project.channels.inbound import FAILURE_NOTICE, MAX_BODY_BYTES, TOO_LONG_NOTICE
 from rasa_project.channels.privacy import conversation_id, message_key
 from rasa_project.channels.settings import WhatsAppSettings
 from rasa_project.channels.whatsapp import MENU_INTENT, ONLY_TEXT_NOTICE, WhatsAppInput
@@ -33,10 +37,15 @@ class Assistant:
 
     received: list[UserMessage] = field(default_factory=list)
     delay: float = 0.0
+    fail: bool = False
 
     async def __call__(self, message: UserMessage) -> None:
         self.received.append(message)
         await asyncio.sleep(self.delay)
+        if self.fail:
+            # What a failing NLU component does: Rasa logs at ERROR, the exception quotes the text.
+            logging.getLogger("rasa.engine.graph").error("Error running graph component for %s", message.text)
+            raise ValueError(f"cannot tokenize {message.text!r}")
         await message.output_channel.send_response(
             message.sender_id, {"text": f"jawaban untuk {message.text}"}
         )
@@ -93,6 +102,7 @@ async def serve(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[ServeFactory]:
         server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
         assert server is not None
         await server.startup()
+        await server.before_start()
         await server.after_start()
         http = aiohttp.ClientSession()
         started.append((server, http))
@@ -305,3 +315,78 @@ async def test_choices_go_out_as_buttons_then_as_a_list(webhook: Webhook, graph:
     kinds = [(m["interactive"]["type"], m["to"]) for m in graph.delivered]
     assert kinds == [("button", USER), ("list", USER)]
     assert graph.delivered[1]["interactive"]["action"]["button"] == "Topik"
+
+
+async def test_signed_json_nested_100000_deep_is_400_and_the_next_delivery_is_answered(
+    webhook: Webhook,
+) -> None:
+    body = b'{"object": "whatsapp_business_account", "entry": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    assert (await webhook.post(body))[0] == 400
+    assert await webhook.deliver(payloads.text_message(USER, "halo")) == 200
+    await webhook.settle(1)
+
+
+async def test_a_huge_body_is_413_before_its_signature_is_checked(webhook: Webhook) -> None:
+    text = "a" * (MAX_BODY_BYTES + 1)
+    body = payloads.encode(payloads.messages_delivery(payloads.text_message(USER, text)))
+    assert (await webhook.post(body))[0] == 413
+    assert webhook.assistant.received == []
+
+
+@pytest.mark.parametrize("characters", [4_097, 10_000, 200_000])
+async def test_text_over_the_limit_gets_the_notice_and_the_conversation_goes_on(
+    webhook: Webhook, graph: GraphStub, characters: int
+) -> None:
+    assert await webhook.deliver(payloads.text_message(USER, "a" * characters)) == 200
+    await webhook.settle(0)
+    await asyncio.sleep(0.1)
+    assert webhook.assistant.received == []
+    assert [message["text"]["body"] for message in graph.delivered] == [TOO_LONG_NOTICE]
+    assert await webhook.deliver(payloads.text_message(USER, "halo")) == 200
+    await webhook.settle(1)
+    assert graph.delivered[-1]["text"]["body"] == "jawaban untuk halo"
+
+
+def escaped(*messages: payloads.Message) -> bytes:
+    """A delivery as JSON with \\u escapes: the only way a lone surrogate can travel in a body."""
+    return json.dumps(payloads.messages_delivery(*messages), separators=(",", ":")).encode()
+
+
+async def test_surrogates_and_control_characters_are_taken_out_of_texts(webhook: Webhook) -> None:
+    body = escaped(
+        payloads.text_message(USER, "vak\ud800sin\x00 bayar\x1b?"),
+        payloads.button_reply(USER, "/affirm\udfff", "Ya"),
+    )
+    assert (await webhook.post(body))[0] == 200
+    await webhook.settle(2)
+    assert [m.text for m in webhook.assistant.received] == ["vaksin bayar?", "/affirm"]
+
+
+@pytest.mark.parametrize("sender", ["\ud800", "62812\x00", "6" * 200, ""])
+async def test_a_malformed_sender_refuses_the_delivery(webhook: Webhook, sender: str) -> None:
+    assert (await webhook.post(escaped(payloads.text_message(sender, "halo"))))[0] == 400
+    await asyncio.sleep(0.1)
+    assert webhook.assistant.received == []
+
+
+async def test_a_failure_gets_an_apology_and_is_logged_without_the_message_text(
+    webhook: Webhook, graph: GraphStub
+) -> None:
+    records: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: records.append(logging.Formatter().format(record))  # type: ignore[method-assign]
+    for existing in logging.getLogger().handlers:  # the filter the server installed on Rasa's handlers
+        handler.filters.extend(existing.filters)
+    logging.getLogger().addHandler(handler)
+    secret = "NIK saya 3174051708859001 lahir 17 Agustus 1985"
+    webhook.assistant.fail = True
+    try:
+        assert await webhook.deliver(payloads.text_message(USER, secret)) == 200
+        await webhook.settle(1)
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert [message["text"]["body"] for message in graph.delivered] == [FAILURE_NOTICE]
+    logged = "\n".join(records)
+    assert "could not be handled" in logged and "ValueError" in logged
+    assert "Error running graph component for " + HIDDEN in logged
+    assert secret not in logged and "3174051708859001" not in logged

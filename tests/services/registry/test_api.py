@@ -34,9 +34,10 @@ def lookup(
     birth_date: str = BIRTH_DATE,
     conversation_id: str = "conversation-1",
     token: str | None = SERVICE_TOKEN,
+    channel: str = "rest",
 ) -> Any:  # the test client's response (httpx2)
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
-    body = {"nik": nik, "birth_date": birth_date, "conversation_id": conversation_id}
+    body = {"nik": nik, "birth_date": birth_date, "conversation_id": conversation_id, "channel": channel}
     return client.post("/v1/lookup", json=body, headers=headers)
 
 
@@ -69,7 +70,7 @@ def test_missing_or_wrong_token_is_401(client: TestClient, token: str | None) ->
 
 
 def test_other_schemes_are_401(client: TestClient) -> None:
-    body = {"nik": NIK, "birth_date": BIRTH_DATE, "conversation_id": "c"}
+    body = {"nik": NIK, "birth_date": BIRTH_DATE, "conversation_id": "c", "channel": "rest"}
     response = client.post("/v1/lookup", json=body, headers={"Authorization": f"Basic {SERVICE_TOKEN}"})
     assert response.status_code == 401
 
@@ -83,7 +84,7 @@ def test_found_with_masked_name_doses_and_next_appointment(client: TestClient) -
     response = lookup(client)
     assert response.status_code == 200
     body = response.json()
-    assert body["name_masked"] == "B*** S*****o"
+    assert body["name_masked"] == "B••• S•••••o"
     assert [dose["dose_number"] for dose in body["doses"]] == [1, 2]
     assert body["doses"][0] == {
         "dose_number": 1,
@@ -113,7 +114,7 @@ def test_all_doses_done_means_no_next_appointment(client: TestClient) -> None:
 def test_a_woman_is_found_by_her_real_birth_date(client: TestClient) -> None:
     response = lookup(client, DEMO_WOMAN.nik, DEMO_WOMAN.birth_date.isoformat())
     assert response.status_code == 200
-    assert response.json()["name_masked"] == "S*** R****u"
+    assert response.json()["name_masked"] == "S••• R••••u"
 
 
 def test_an_appointment_that_has_passed_is_not_next(client: TestClient, clock: FakeClock) -> None:
@@ -145,7 +146,7 @@ def test_six_wrong_birth_dates_lock_the_nik_even_for_the_right_birth_date(client
     assert body["scope"] == "nik"
     assert body["retry_after_seconds"] == 3600
     assert right.headers["Retry-After"] == "3600"
-    assert "dikunci" in body["message"] and "1 jam" in body["message"] and "119" in body["message"]
+    assert "dikunci" in body["message"] and "1 jam" in body["message"] and "puskesmas" in body["message"]
     # Other people are not affected.
     other = lookup(client, DEMO_WOMAN.nik, DEMO_WOMAN.birth_date.isoformat(), conversation_id="someone-else")
     assert other.status_code == 200
@@ -205,7 +206,7 @@ def test_every_lookup_is_audited_with_a_keyed_hash_and_never_the_nik(
     lookup(client, nik=UNKNOWN_NIK, conversation_id="x5")
     client.post(
         "/v1/lookup",
-        json={"nik": NIK, "birth_date": "17-08-1985", "conversation_id": "c"},
+        json={"nik": NIK, "birth_date": "17-08-1985", "conversation_id": "c", "channel": "rest"},
         headers={"Authorization": f"Bearer {SERVICE_TOKEN}"},
     )
 
@@ -247,6 +248,8 @@ def test_failures_are_stored_as_hashes(client: TestClient, session_factory: sess
         ({"nik": NIK, "birth_date": BIRTH_DATE, "conversation_id": ""}, "conversation_id"),
         ({"nik": NIK, "birth_date": BIRTH_DATE}, "conversation_id"),
         ({"nik": NIK, "birth_date": BIRTH_DATE, "conversation_id": "c", "name": "x"}, "name"),
+        ({"nik": NIK, "birth_date": BIRTH_DATE, "conversation_id": "c"}, "channel"),
+        ({"nik": NIK, "birth_date": BIRTH_DATE, "conversation_id": "c", "channel": "WhatsApp!"}, "channel"),
     ],
 )
 def test_malformed_bodies_get_422_without_the_values(

@@ -132,11 +132,16 @@ def _wait_until_healthy(running: ServeProcess) -> None:
 
 def test_real_process_looks_up_over_http_and_logs_no_nik_or_birth_date(serve_process: ServeProcess) -> None:
     auth = {"Authorization": f"Bearer {SERVICE_TOKEN}"}
-    body = {"nik": DEMO_PERSON.nik, "birth_date": "1985-08-17", "conversation_id": "process-test"}
+    body = {
+        "nik": DEMO_PERSON.nik,
+        "birth_date": "1985-08-17",
+        "conversation_id": "process-test",
+        "channel": "rest",
+    }
     with httpx.Client(base_url=serve_process.url, timeout=10) as http:
         found = http.post("/v1/lookup", json=body, headers=auth)
         assert found.status_code == 200
-        assert found.json()["name_masked"] == "B*** S*****o"
+        assert found.json()["name_masked"] == "B••• S•••••o"
         assert found.json()["next_appointment"]["dose_number"] == 3
         assert (
             http.post("/v1/lookup", json={**body, "birth_date": "1985-08-18"}, headers=auth).status_code

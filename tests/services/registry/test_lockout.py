@@ -5,7 +5,7 @@ from datetime import timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.registry.lockout import Lock, LockoutPolicy, LockScope, current_lock, record_failure
+from services.registry.lockout import Lock, LockoutPolicy, LockScope, Subjects, current_lock, record_failure
 from services.registry.models import VerificationFailure
 from tests.services.registry.support import START
 
@@ -15,14 +15,14 @@ CONVERSATION_A, CONVERSATION_B = "c" * 64, "d" * 64
 
 
 def fail(session: Session, minutes: float, nik: str = NIK_A, conversation: str = CONVERSATION_A) -> None:
-    record_failure(session, POLICY, START + timedelta(minutes=minutes), nik, conversation)
+    record_failure(session, POLICY, START + timedelta(minutes=minutes), Subjects(nik, conversation))
     session.flush()
 
 
 def lock_at(
     session: Session, minutes: float, nik: str = NIK_A, conversation: str = CONVERSATION_B
 ) -> Lock | None:
-    return current_lock(session, POLICY, START + timedelta(minutes=minutes), nik, conversation)
+    return current_lock(session, POLICY, START + timedelta(minutes=minutes), Subjects(nik, conversation))
 
 
 def test_four_failures_do_not_lock(session_factory: sessionmaker[Session]) -> None:
@@ -58,9 +58,12 @@ def test_the_conversation_is_locked_on_its_own(session_factory: sessionmaker[Ses
     with session_factory() as session:
         for minute in range(5):
             fail(session, minute, nik=f"{minute}" * 64, conversation=CONVERSATION_A)
-        lock = current_lock(session, POLICY, START + timedelta(minutes=6), NIK_B, CONVERSATION_A)
+        lock = current_lock(session, POLICY, START + timedelta(minutes=6), Subjects(NIK_B, CONVERSATION_A))
         assert lock is not None and lock.scope is LockScope.CONVERSATION
-        assert current_lock(session, POLICY, START + timedelta(minutes=6), NIK_B, CONVERSATION_B) is None
+        assert (
+            current_lock(session, POLICY, START + timedelta(minutes=6), Subjects(NIK_B, CONVERSATION_B))
+            is None
+        )
 
 
 def test_old_failures_are_forgotten(session_factory: sessionmaker[Session]) -> None:
@@ -69,3 +72,24 @@ def test_old_failures_are_forgotten(session_factory: sessionmaker[Session]) -> N
         fail(session, 60 * 3)
         count = session.scalar(select(func.count()).select_from(VerificationFailure))
         assert count == 1
+
+
+def test_the_number_on_file_is_locked_by_wrong_codes_whatever_the_nik_or_chat(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """Five wrong codes for one number, from five chats about five NIKs: the number is locked."""
+    number = "e" * 64
+    with session_factory() as session:
+        for minute in range(5):
+            record_failure(
+                session,
+                POLICY,
+                START + timedelta(minutes=minute),
+                Subjects(f"{minute}" * 64, f"{minute + 5}" * 64, number),
+            )
+        session.flush()
+        later = START + timedelta(minutes=6)
+        lock = current_lock(session, POLICY, later, Subjects(NIK_B, CONVERSATION_B, number))
+        assert lock is not None and lock.scope is LockScope.NUMBER
+        # Without a code in play the number is not asked about: a birth date check is not refused by it.
+        assert current_lock(session, POLICY, later, Subjects(NIK_B, CONVERSATION_B)) is None

@@ -46,7 +46,7 @@ def recorded_statements(client: TestClient) -> Iterator[list[str]]:
 def post(client: TestClient, nik: str, birth_date: str, conversation_id: str) -> int:
     response = client.post(
         "/v1/lookup",
-        json={"nik": nik, "birth_date": birth_date, "conversation_id": conversation_id},
+        json={"nik": nik, "birth_date": birth_date, "conversation_id": conversation_id, "channel": "rest"},
         headers={"Authorization": f"Bearer {SERVICE_TOKEN}"},
     )
     return response.status_code
@@ -97,7 +97,7 @@ def test_next_appointment_is_the_earliest_scheduled_one_from_today(
     with session_factory() as session:
         result = look_up(
             session,
-            settings,
+            settings.model_copy(update={"allow_rest_lookups": True}),  # not a demo NIK
             LookupQuery(nik, date(1980, 1, 2), "c"),
             now=START,
             caller="test",

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from services.registry.messages import HOTLINE, format_duration, locked
+from core.durations import format_duration
+from services.registry.messages import locked
 
 
 @pytest.mark.parametrize(
@@ -24,4 +25,5 @@ def test_locked_message_says_for_how_long_and_what_to_do() -> None:
     message = locked(3600)
     assert "dikunci" in message
     assert "1 jam" in message
-    assert HOTLINE in message
+    assert "puskesmas" in message
+    assert "119" not in message  # contacts come from the assistant's one contact block

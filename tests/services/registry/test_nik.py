@@ -4,7 +4,10 @@ import re
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from core.personal_data import NIK_PLACEHOLDER, redact_message
 from services.registry.nik import (
     Nik,
     NikProblem,
@@ -17,6 +20,7 @@ from services.registry.nik import (
     validate_nik,
 )
 from services.registry.regions import PROVINCES
+from tests.core.test_personal_data_properties import SEPARATORS, in_a_sentence
 
 MAN = "3174051708859001"  # Jakarta Selatan, born 17-08-1985, serial 9001
 WOMAN = "3273015203909003"  # Bandung, born 12-03-1990: day 12 + 40 = 52
@@ -189,3 +193,43 @@ def test_build_nik_round_trips() -> None:
         build_nik("107405", date(1985, 8, 17), Sex.MALE, 1)
     with pytest.raises(ValueError):
         build_nik("317405", date(1985, 8, 17), Sex.MALE, 0)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "3174/0517/0885/9001",
+        "3174, 0517, 0885, 9001",
+        "3174\n0517\n0885\n9001",
+        "3174 / 0517 / 0885 / 9001",
+        "3174 0517 eh 0885 9001",
+        "tiga satu tujuh empat nol lima satu tujuh nol delapan delapan lima sembilan nol nol satu",
+    ],
+)
+def test_the_spellings_redaction_hides_are_read_too(typed: str) -> None:
+    """Issue #11: these were hidden in the tracker, yet the form said it found no NIK in them."""
+    assert NIK_PLACEHOLDER in redact_message(typed) or redact_message(typed) == "[NOMOR]"
+    assert find_nik(typed) == MAN
+
+
+@st.composite
+def spelled_niks(draw: st.DrawFn) -> tuple[str, str]:
+    """A well-formed NIK, its groups cut anywhere and joined by any separator, inside a sentence."""
+    day = draw(st.integers(min_value=1, max_value=28)) + draw(st.sampled_from([0, 40]))
+    region = f"{draw(st.integers(11, 94))}{draw(st.integers(1, 99)):02d}{draw(st.integers(1, 99)):02d}"
+    digits = f"{region}{day:02d}{draw(st.integers(1, 12)):02d}{draw(st.integers(0, 99)):02d}"
+    digits += f"{draw(st.integers(1, 9999)):04d}"
+    cuts = sorted(draw(st.sets(st.integers(min_value=1, max_value=15), max_size=15)))
+    groups = [digits[start:end] for start, end in zip([0, *cuts], [*cuts, 16], strict=True)]
+    parts = [groups[0]]
+    for group in groups[1:]:
+        parts += [draw(st.sampled_from(SEPARATORS)), group]
+    return digits, in_a_sentence(draw, "".join(parts))
+
+
+@settings(max_examples=300, deadline=None)  # correctness, not speed: a shared machine stalls
+@given(spelled_niks())
+def test_every_nik_the_redaction_hides_the_form_reads(spelled: tuple[str, str]) -> None:
+    digits, text = spelled
+    assert NIK_PLACEHOLDER in redact_message(text)
+    assert find_nik(text) == digits

@@ -46,6 +46,7 @@ def settings(tmp_path: Path, tracker_url: str) -> ReviewSettings:
         data_dir=tmp_path / "data",
         login_failure_delay_seconds=0,
         sync_min_interval_seconds=0,
+        secure_cookies=False,  # TestClient speaks plain http to "testserver"; test_auth.py covers "auto"
     )
 
 

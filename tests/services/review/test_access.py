@@ -11,7 +11,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from tests.services.review.conftest import AppFactory
-from tests.services.review.support import REVIEWER, csrf_token, sign_in
+from tests.services.review.support import REVIEWER, csrf_token, page_text, sign_in
 
 PUBLIC = {"/login", "/healthz", "/"}
 CONVERSATION = "wa_8b2e44f01c9a"  # waits for an officer (snapshots/fallback_then_handoff.json)
@@ -59,7 +59,7 @@ def test_every_route_needs_a_session(client: TestClient) -> None:
         response = client.request(method, path, follow_redirects=False)
         if path.startswith("/api/"):
             assert response.status_code == 401, (method, path)
-            assert response.json() == {"detail": "Not signed in"}
+            assert response.json() == {"detail": "Belum masuk"}
         else:
             assert response.status_code == 303, (method, path)
             assert response.headers["location"].startswith("/login"), (method, path)
@@ -83,6 +83,8 @@ def test_posts_need_the_csrf_token(admin: TestClient) -> None:
         assert missing.status_code == 403, path
         wrong = admin.post(path, data={"csrf_token": "x" * 43, "tag": "x"}, follow_redirects=False)
         assert wrong.status_code == 403, path
+    assert "Formulir ini sudah kedaluwarsa atau tidak dikirim dari situs ini." in page_text(missing.text)
+    assert "Tidak diizinkan" in page_text(missing.text)
     # and nothing happened: still signed in, no tag added
     page = admin.get(f"/conversations/{CONVERSATION}")
     assert page.status_code == 200
@@ -113,6 +115,7 @@ def test_reviewers_cannot_release_a_handoff(make_client: AppFactory) -> None:
         follow_redirects=False,
     )
     assert response.status_code == 403
+    assert "Hanya administrator yang boleh melakukan ini." in page_text(response.text)
     assert calls == []
     page = client.get(f"/conversations/{CONVERSATION}")
     assert "release handoff" not in page.text  # no button for them either

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import httpx
 from fastapi.testclient import TestClient
 
+from services.review.settings import ReviewSettings
 from tests.services.review.conftest import AppFactory
 from tests.services.review.support import REVIEWER, csrf_token, page_text, sign_in
 
@@ -86,3 +88,29 @@ def test_chat_masks_what_is_shown(make_client: AppFactory) -> None:
     page = client.get("/chat").text
     assert "3174051708859001" not in page
     assert "[NIK]" in page
+
+
+def test_chat_stores_what_the_reviewer_typed_masked(
+    make_client: AppFactory, settings: ReviewSettings
+) -> None:
+    """Reviewers try the schedule check with NIKs and birth dates too; the review database keeps none."""
+    received: list[str] = []
+
+    def rasa(request: httpx.Request) -> httpx.Response:  # like the assistant: repeats no digits
+        received.append(json.loads(request.content)["message"])
+        return httpx.Response(200, json=[{"recipient_id": "x", "text": "Terima kasih, sedang dicek."}])
+
+    client = make_client(rasa=httpx.MockTransport(rasa))
+    sign_in(client, *REVIEWER)
+    typed = "nik 3174/0517/0885/9001 lahir 17agustus1985"
+    client.post("/chat", data={"csrf_token": csrf_token(client), "message": typed})
+    assert received[0] == typed  # the assistant gets what was typed
+    client.post(
+        "/chat",
+        data={"csrf_token": csrf_token(client), "message": "3174\n0517\n0885\n9001", "shown": "NIK saya"},
+    )
+    assert "nik [NIK] lahir [TANGGAL]" in page_text(client.get("/chat").text)
+    database = Path(settings.database_url.removeprefix("sqlite:///"))
+    stored = b"".join(path.read_bytes() for path in database.parent.glob(f"{database.name}*"))
+    for secret in (b"3174", b"0517", b"9001", b"1985", b"agustus"):
+        assert secret not in stored

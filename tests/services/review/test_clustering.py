@@ -69,7 +69,8 @@ def test_purity_on_the_held_out_faq_split(embedder: Embedder) -> None:
     label = dict(labelled)
     clusters = cluster_messages([text for text, _ in labelled], embedder)
 
-    assert sum(cluster.size for cluster in clusters) == len(labelled) == 390
+    assert sum(cluster.size for cluster in clusters) == len(labelled)
+    assert len(labelled) >= 390  # every held-out FAQ question, none lost
     purity = sum(Counter(label[t] for t in c.texts).most_common(1)[0][1] for c in clusters) / len(labelled)
     where = {text: index for index, cluster in enumerate(clusters) for text in cluster.texts}
     per_topic: dict[str, list[int]] = {}

@@ -76,6 +76,7 @@ def many_settings(tmp_path_factory: pytest.TempPathFactory) -> ReviewSettings:
         page_size=7,
         sync_min_interval_seconds=0,
         login_failure_delay_seconds=0,
+        secure_cookies=False,  # TestClient speaks plain http to "testserver"
     )
     review = make_engine(settings.database_url)
     Base.metadata.create_all(review)

@@ -302,3 +302,41 @@ def test_parse_helpers_on_odd_events() -> None:
 def test_every_snapshot_is_indexed(review: sessionmaker[Session], tracker: tuple[str, Engine]) -> None:
     sync(tracker[1], review)
     assert set(conversations(review)) == {snapshot(name)["sender_id"] for name in SNAPSHOT_NAMES}
+
+
+UNREDACTED = (  # as an older row or another tracker store may hold them
+    "nik saya 3174/0517/0885/9001",
+    "3174, 0517,\n0885, 9001",
+    "lahir Agustus 17, 1985 hp 0812-3456-7890",
+    "0885",  # an NIK sent a group at a time
+)
+
+
+def test_user_text_is_stored_masked(review: sessionmaker[Session], tmp_path: Path) -> None:
+    """The review database holds no NIK, birth date or phone number, whatever the tracker store kept."""
+    url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    events = [
+        {
+            "event": "user",
+            "timestamp": 1_700_000_000 + index,
+            "text": said,
+            "parse_data": {"text": said, "intent": {"name": "nlu_fallback", "confidence": 0.2}},
+            "input_channel": "rest",
+        }
+        for index, said in enumerate(UNREDACTED)
+    ]
+    write_events(url, "unredacted", events)
+    engine = make_tracker_engine(url)
+    try:
+        sync(engine, review)
+    finally:
+        engine.dispose()
+    assert [m.text for m in messages(review, "unredacted")] == [
+        "nik saya [NIK]",
+        "[NIK]",
+        "lahir [TANGGAL] hp [TELEPON]",
+        "[NOMOR]",
+    ]
+    stored = b"".join(path.read_bytes() for path in tmp_path.glob("review.db*"))
+    for secret in (b"3174", b"9001", b"1985", b"7890"):
+        assert secret not in stored
