@@ -16,7 +16,7 @@ HELDOUT     := data/heldout
 MODELS      := models
 
 .PHONY: help setup run shell train test lint types unit validate conversation integration browser eval bench \
-  bench-review ablation clean
+  bench-review ablation soak clean
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -49,17 +49,18 @@ lint: setup ## ruff lint and format check
 	$(ACTIONS_ENV)/ruff format --check .
 
 types: setup ## mypy on both environments' code
-	$(ACTIONS_ENV)/mypy actions services tools/chat.py tools/bench.py tools/assistant_process.py \
+	$(ACTIONS_ENV)/mypy core actions services supervisor tools/chat.py tools/bench.py tools/assistant_process.py \
 	  tools/whatsapp tools/provision_embedding_model.py tools/build_semantic_index.py \
 	  tools/evaluation/semantic_eval.py tools/evaluation/end_to_end.py tools/handoff_review.py \
-	  tools/review_bench.py tools/review_process.py tests/actions tests/services tests/integration tests/browser
+	  tools/review_bench.py tools/review_process.py tools/soak.py tests/actions tests/services tests/integration tests/browser tests/core tests/supervisor
 	$(ACTIONS_ENV)/mypy --python-executable $(RASA_ENV)/python --python-version 3.10 \
-	  --exclude 'tools/evaluation/(semantic_eval|end_to_end)\.py' rasa_project tools/evaluation tools/training \
-	  tests/rasa_project tests/data tests/tools
+	  --exclude 'tools/evaluation/(semantic_eval|end_to_end)\.py' core rasa_project tools/evaluation tools/training \
+	  tests/rasa_project tests/data tests/tools tests/core/test_personal_data.py
 
-unit: setup ## unit tests (Rasa components, data in the Rasa env; actions, registry on SQLite + PostgreSQL)
-	$(RASA_ENV)/python -m pytest -q tests/rasa_project tests/data tests/tools
-	$(ACTIONS_ENV)/python -m pytest -q -m "not trained_model" tests/actions tests/services
+unit: setup ## unit tests (core on both Pythons; Rasa components, data; actions, registry, review app on SQLite + PostgreSQL)
+	$(RASA_ENV)/python -m pytest -q tests/rasa_project tests/data tests/tools tests/core \
+	  --ignore=tests/core/test_personal_data_properties.py  # hypothesis lives in the actions env
+	$(ACTIONS_ENV)/python -m pytest -q -m "not trained_model" tests/core tests/supervisor tests/actions tests/services
 
 validate: setup ## rasa data validate --fail-on-warnings
 	$(RASA) data validate --fail-on-warnings --config $(CONFIG) --domain $(DOMAIN) --data $(TRAIN_DATA)
@@ -89,6 +90,9 @@ ablation: setup ## train and compare the pipelines of README "NLU pipeline" on t
 
 bench: train ## REST latency p50/p95 and msgs/s at concurrency 1 and 16, training time, peak memory
 	$(ACTIONS_ENV)/python -m tools.bench --out reports/bench
+
+soak: train ## hostile and normal messages mixed for 60 s on loopback: normal-chat p50/p95 with and without, errors, restarts
+	$(ACTIONS_ENV)/python -m tools.soak --seconds 60
 
 clean: ## remove trained models and their registry, reports and run state (keeps the environments)
 	rm -rf models/*.tar.gz models/archive models/registry.json reports .run
