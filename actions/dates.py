@@ -1,6 +1,7 @@
 """Reading birth dates the way people type them, and writing dates the Indonesian way.
 
-People write ``17-08-1985``, ``17/8/85``, ``17 Agustus 1985`` or ``17 agt 85``. Messages for
+People write ``17-08-1985``, ``17/8/85``, ``17 Agustus 1985``, ``17 agt 85``, ``Agustus 17, 1985`` or
+``17agustus1985``. Messages for
 people are Indonesian and never repeat the date they sent: bot replies are stored with the
 conversation, and the tracker store only redacts what the user wrote.
 
@@ -29,6 +30,13 @@ _WORDED = re.compile(
     rf"(?<!\d)(\d{{1,2}}){_SEPARATOR}({MONTH_PATTERN})\b\.?(?:\s*[-/.,]\s*|\s+)'?(\d{{4}}|\d{{2}})(?!\d)",
     re.IGNORECASE,
 )
+# "Agustus 17, 1985", "Aug 17th 85": the month first, as English-style forms write it.
+_MONTH_FIRST = re.compile(
+    rf"(?<![^\W\d_])({MONTH_PATTERN})\.?\s*(\d{{1,2}})(?:st|nd|rd|th)?(?:\s*[-/.,]\s*|\s+)'?(\d{{4}}|\d{{2}})(?!\d)",
+    re.IGNORECASE,
+)
+# "17agustus1985", "17agt85": day, month word and year glued together.
+_GLUED = re.compile(rf"(?<!\d)(\d{{1,2}})({MONTH_PATTERN})(\d{{4}}|\d{{2}})(?!\d)", re.IGNORECASE)
 _COMPACT = re.compile(r"(?<!\d)(\d{2})(\d{2})(\d{4})(?!\d)")
 # A day and month without a year: "17-08", "17 Agustus".
 _NO_YEAR = re.compile(
@@ -104,6 +112,10 @@ def _candidates(text: str) -> list[_Candidate]:
 
     for match in _WORDED.finditer(text):
         add(match, match.group(1), MONTHS[match.group(2).lower()], match.group(3))
+    for match in _GLUED.finditer(text):
+        add(match, match.group(1), MONTHS[match.group(2).lower()], match.group(3))
+    for match in _MONTH_FIRST.finditer(text):
+        add(match, match.group(2), MONTHS[match.group(1).lower()], match.group(3))
     for match in _ISO.finditer(text):
         add(match, match.group(4), int(match.group(3)), match.group(1))
     for match in _DAY_MONTH_YEAR.finditer(text):

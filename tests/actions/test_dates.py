@@ -29,6 +29,10 @@ BORN = date(1985, 8, 17)
         "17/8/85",
         "17 Agustus 1985",
         "17 agt 85",
+        "Agustus 17, 1985",  # month first (issue #11: redacted, and now read too)
+        "Aug 17th 1985",
+        "17agustus1985",  # glued
+        "17AGT85",
         "17 AGT. 85",
         "17 agu 1985",
         "17 ags '85",
@@ -54,6 +58,13 @@ def test_every_way_people_write_a_birth_date(text: str) -> None:
 @pytest.mark.parametrize("word", sorted(MONTHS))
 def test_every_month_word_is_read(word: str) -> None:
     assert parse_birth_date(f"5 {word} 1990", TODAY) == date(1990, MONTHS[word], 5)
+    assert parse_birth_date(f"{word} 5, 1990", TODAY) == date(1990, MONTHS[word], 5)
+    assert parse_birth_date(f"5{word}1990", TODAY) == date(1990, MONTHS[word], 5)
+
+
+@pytest.mark.parametrize("text", ["jun 2021", "dosis 2 tahun 2021", "bulan mei 85"])
+def test_a_month_and_year_alone_is_no_birth_date(text: str) -> None:
+    assert isinstance(parse_birth_date(text, TODAY), DateRejection)
 
 
 @pytest.mark.parametrize(
