@@ -249,8 +249,7 @@ class ActionLookupSchedule(Action):
     ) -> list[EventType]:
         settings = _settings_or_none()
         if settings is None:
-            dispatcher.utter_message(response=RESPONSE_UNAVAILABLE)
-            return forget_identity()
+            return _unavailable(dispatcher)
         sealer = sealer_from(settings)
         if tracker.get_slot(CHALLENGE_SLOT):
             return await self._check_code(dispatcher, tracker, settings, sealer)
@@ -267,16 +266,13 @@ class ActionLookupSchedule(Action):
             )
         except RegistryRefused as error:
             log.error("schedule lookup failed: %s", error)
-            dispatcher.utter_message(response=RESPONSE_UNAVAILABLE)
-            return forget_identity()
+            return _unavailable(dispatcher)
         except RegistryError as error:
             log.warning("schedule lookup failed: %s", error)
-            dispatcher.utter_message(response=RESPONSE_UNAVAILABLE)
-            return forget_identity()
+            return _unavailable(dispatcher)
         if isinstance(result, Schedule):
             log.info("schedule lookup: found")
-            self._answer(dispatcher, result)
-            return forget_identity()
+            return _answer(dispatcher, result)
         if isinstance(result, CodeSent):
             log.info("schedule lookup: a code went to the number on file; the form asks for it")
             dispatcher.utter_message(text=result.message)
@@ -288,16 +284,7 @@ class ActionLookupSchedule(Action):
                 response=RESPONSE_NO_MATCH_TEST_CHANNEL if result.whatsapp_only else RESPONSE_NO_MATCH
             )
             return [*forget_identity(), FollowupAction(FORM)]
-        log.info("schedule lookup: locked")
-        _say_locked(dispatcher, result)
-        return forget_identity()
-
-    @staticmethod
-    def _answer(dispatcher: CollectingDispatcher, schedule: Schedule) -> None:
-        dispatcher.utter_message(text=describe_schedule(schedule))
-        if schedule.next_appointment is None:
-            dispatcher.utter_message(response=RESPONSE_NO_APPOINTMENT)
-            utter_answer(dispatcher, HOW_TO_REGISTER_TOPIC)
+        return _locked(dispatcher, result)
 
     async def _check_code(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, settings: ActionSettings, sealer: Sealer
@@ -315,12 +302,10 @@ class ActionLookupSchedule(Action):
             )
         except RegistryError as error:
             log.warning("code check failed: %s", error)
-            dispatcher.utter_message(response=RESPONSE_UNAVAILABLE)
-            return forget_identity()
+            return _unavailable(dispatcher)
         if isinstance(result, Schedule):
             log.info("schedule lookup: found after the code")
-            self._answer(dispatcher, result)
-            return forget_identity()
+            return _answer(dispatcher, result)
         if isinstance(result, WrongCode):
             log.info("schedule lookup: wrong code; asking again")
             dispatcher.utter_message(text=result.message)
@@ -329,9 +314,27 @@ class ActionLookupSchedule(Action):
             log.info("schedule lookup: the code ended; starting again")
             dispatcher.utter_message(text=result.message)
             return [*forget_identity(), FollowupAction(FORM)]
-        log.info("schedule lookup: locked")
-        _say_locked(dispatcher, result)
-        return forget_identity()
+        return _locked(dispatcher, result)
+
+
+def _answer(dispatcher: CollectingDispatcher, schedule: Schedule) -> list[EventType]:
+    """The record, and how to register when no appointment is booked; then forget what was typed."""
+    dispatcher.utter_message(text=describe_schedule(schedule))
+    if schedule.next_appointment is None:
+        dispatcher.utter_message(response=RESPONSE_NO_APPOINTMENT)
+        utter_answer(dispatcher, HOW_TO_REGISTER_TOPIC)
+    return forget_identity()
+
+
+def _unavailable(dispatcher: CollectingDispatcher) -> list[EventType]:
+    dispatcher.utter_message(response=RESPONSE_UNAVAILABLE)
+    return forget_identity()
+
+
+def _locked(dispatcher: CollectingDispatcher, locked: Locked) -> list[EventType]:
+    log.info("schedule lookup: locked")
+    _say_locked(dispatcher, locked)
+    return forget_identity()
 
 
 class ActionCancelSchedule(Action):

@@ -24,7 +24,9 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-PREFIX = "sealed:v2:"
+from core.schedule_slots import SEALED_PREFIX
+
+PREFIX = f"{SEALED_PREFIX}v2:"  # the version changes with the format
 _KEY_INFO = b"tanyavaksin/sealed-slot/aes-256-gcm"
 _NONCE_BYTES = 12  # GCM's standard nonce: random, never reused with the same key in practice
 _EXPIRY_BYTES = 8

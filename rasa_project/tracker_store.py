@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -28,12 +27,8 @@ from rasa.shared.exceptions import RasaException
 from sqlalchemy.orm import Session
 
 from core.personal_data import redact_code_answer, redact_message, redact_text, redact_value
-from core.schedule_slots import CODE_SLOT, REQUESTED_SLOT
+from core.schedule_slots import CODE_SLOT, REQUESTED_SLOT, SEALED_VALUE
 from rasa_project.channels.failure_log import failure_summary
-
-# A value sealed by actions/sealing.py ("sealed:v<N>:" and URL-safe base64): ciphertext, nothing to
-# redact, and the form needs it back intact.
-_SEALED = re.compile(r"sealed:v\d+:[A-Za-z0-9_\-]+={0,2}")
 
 
 def redact_event(event: Event, answers_code: bool = False) -> Event:
@@ -61,7 +56,7 @@ def redact_event(event: Event, answers_code: bool = False) -> Event:
                     holder[key] = redact_value(holder[key], parts)
         return Event.from_parameters(data) or event
     if isinstance(event, SlotSet) and event.value is not None:
-        if isinstance(event.value, str) and _SEALED.fullmatch(event.value):
+        if isinstance(event.value, str) and SEALED_VALUE.fullmatch(event.value):
             return event
         data = event.as_dict()
         data["value"] = redact_value(data["value"])
