@@ -14,6 +14,12 @@ CONFIG      := rasa_project/config.yml
 TRAIN_DATA  := data/nlu data/rules
 HELDOUT     := data/heldout
 MODELS      := models
+# Which environment runs which code (README "Architecture"); core/ runs in both.
+RASA_SIDE     := core rasa_project training
+RASA_TESTS    := tests/rasa_project tests/data tests/training
+ACTIONS_SIDE  := core actions services supervisor
+ACTIONS_TESTS := tests/core tests/supervisor tests/actions tests/services tests/integration tests/browser \
+  tests/harness tests/load
 
 .PHONY: help setup run shell train test lint types unit validate conversation integration browser eval bench \
   bench-review ablation soak clean
@@ -26,39 +32,35 @@ setup: ## create/update both Python environments (idempotent)
 	@scripts/setup_env.sh actions 3.11
 
 train: setup ## validate, train, evaluate on the held-out split; the gate makes it live only if not worse
-	$(RASA_ENV)/python -m tools.training train --config $(CONFIG) --domain $(DOMAIN) --data $(TRAIN_DATA) \
+	$(RASA_ENV)/python -m training train --config $(CONFIG) --domain $(DOMAIN) --data $(TRAIN_DATA) \
 	  --heldout $(HELDOUT) --models $(MODELS) $(TRAIN_FLAGS)
-	$(ACTIONS_ENV)/python -m tools.provision_embedding_model --out models/embedding/multilingual-e5-small
-	$(ACTIONS_ENV)/python -m tools.build_semantic_index
+	$(ACTIONS_ENV)/python -m actions.semantic.provision --out models/embedding/multilingual-e5-small
+	$(ACTIONS_ENV)/python -m actions.semantic.build
 
 .PHONY: rollback models
 rollback: setup ## make the previously live model live again (and the running server, with RASA_URL)
-	$(RASA_ENV)/python -m tools.training rollback --models $(MODELS)
+	$(RASA_ENV)/python -m training rollback --models $(MODELS)
 
 models: setup ## trained models with held-out metrics, gate status and which one is live
-	$(RASA_ENV)/python -m tools.training list --models $(MODELS)
+	$(RASA_ENV)/python -m training list --models $(MODELS)
 
 run: train ## start the whole assistant on embedded defaults (REST on :5005); Ctrl-C stops it
 	scripts/run_assistant.sh
 
 shell: ## chat with the running assistant (start `make run` first) in this terminal
-	$(ACTIONS_ENV)/python -m tools.chat
+	$(ACTIONS_ENV)/python -m tests.harness.chat
 
 lint: setup ## ruff lint and format check
 	$(ACTIONS_ENV)/ruff check .
 	$(ACTIONS_ENV)/ruff format --check .
 
 types: setup ## mypy on both environments' code
-	$(ACTIONS_ENV)/mypy core actions services supervisor tools/chat.py tools/bench.py tools/assistant_process.py \
-	  tools/whatsapp tools/provision_embedding_model.py tools/build_semantic_index.py \
-	  tools/evaluation/semantic_eval.py tools/evaluation/end_to_end.py tools/handoff_review.py \
-	  tools/review_bench.py tools/review_process.py tools/soak.py tests/actions tests/services tests/integration tests/browser tests/core tests/supervisor
-	$(ACTIONS_ENV)/mypy --python-executable $(RASA_ENV)/python --python-version 3.10 \
-	  --exclude 'tools/evaluation/(semantic_eval|end_to_end)\.py' core rasa_project tools/evaluation tools/training \
-	  tests/rasa_project tests/data tests/tools tests/core/test_personal_data.py
+	$(ACTIONS_ENV)/mypy $(ACTIONS_SIDE) $(ACTIONS_TESTS) tools
+	$(ACTIONS_ENV)/mypy --python-executable $(RASA_ENV)/python --python-version 3.10 $(RASA_SIDE) $(RASA_TESTS) \
+	  tests/core/test_personal_data.py
 
-unit: setup ## unit tests (core on both Pythons; Rasa components, data; actions, registry, review app on SQLite + PostgreSQL)
-	$(RASA_ENV)/python -m pytest -q tests/rasa_project tests/data tests/tools tests/core \
+unit: setup ## unit tests (core on both Pythons; Rasa components, data, training; actions, registry, review app on SQLite + PostgreSQL)
+	$(RASA_ENV)/python -m pytest -q $(RASA_TESTS) tests/core \
 	  --ignore=tests/core/test_personal_data_properties.py  # hypothesis lives in the actions env
 	$(ACTIONS_ENV)/python -m pytest -q -m "not trained_model" tests/core tests/supervisor tests/actions tests/services
 
@@ -79,20 +81,20 @@ browser: setup ## review app in headless Debian chromium (Playwright; installs c
 test: lint types unit validate train conversation integration browser ## every test, in CI order (sets up what is missing)
 
 eval: train ## held-out accuracy, wrong-answer and fallback rates, confusions, report in reports/eval
-	$(RASA_ENV)/python -m tools.evaluation.evaluate --model models --heldout $(HELDOUT) --out reports/eval
-	$(ACTIONS_ENV)/python -m tools.evaluation.end_to_end --parses reports/eval/parses.json --out reports/eval
+	$(RASA_ENV)/python -m training.heldout_parse --model models --heldout $(HELDOUT) --out reports/eval
+	$(ACTIONS_ENV)/python -m actions.semantic.end_to_end --parses reports/eval/parses.json --out reports/eval
 
 bench-review: setup ## review app: conversation list latency with 100,000 synthetic conversations
-	$(ACTIONS_ENV)/python -m tools.review_bench
+	$(ACTIONS_ENV)/python -m tests.load.review_bench
 
 ablation: setup ## train and compare the pipelines of README "NLU pipeline" on the held-out split
-	$(RASA_ENV)/python -m tools.evaluation.ablation --heldout $(HELDOUT) --out reports/ablation
+	$(RASA_ENV)/python -m training.ablation --heldout $(HELDOUT) --out reports/ablation
 
 bench: train ## REST latency p50/p95 and msgs/s at concurrency 1 and 16, training time, peak memory
-	$(ACTIONS_ENV)/python -m tools.bench --out reports/bench
+	$(ACTIONS_ENV)/python -m tests.load.bench --out reports/bench
 
 soak: train ## hostile and normal messages mixed for 60 s on loopback: normal-chat p50/p95 with and without, errors, restarts
-	$(ACTIONS_ENV)/python -m tools.soak --seconds 60
+	$(ACTIONS_ENV)/python -m tests.load.soak --seconds 60
 
 clean: ## remove trained models and their registry, reports and run state (keeps the environments)
 	rm -rf models/*.tar.gz models/archive models/registry.json reports .run

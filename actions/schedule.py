@@ -44,11 +44,11 @@ from actions.registry_client import (
 from actions.sealing import Sealer
 from actions.settings import ActionSettings, SettingsError, load_settings
 from core.durations import format_duration
+from core.nik import Nik, NikRejection, parse_nik
 from core.personal_data import digit_chains
 
 # The slot names are shared with the Rasa server's tracker store (it hides the code typed at CODE_SLOT).
 from core.schedule_slots import BIRTH_DATE_SLOT, CHALLENGE_SLOT, CODE_SLOT, FORM, NIK_SLOT, REQUESTED_SLOT
-from services.registry.nik import Nik, NikRejection, parse_nik
 
 log = logging.getLogger(__name__)
 

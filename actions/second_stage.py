@@ -15,7 +15,7 @@ of the semantic ranking means the menu: a health answer is never guessed.
 ``verify_answer`` is the same comparison for an answer Rasa *is* sure about: it stands when the
 semantic search does not clearly prefer another topic, and becomes a "did you mean" otherwise.
 
-Thresholds are calibrated end to end on the held-out split by ``tools/evaluation/end_to_end.py``.
+Thresholds are calibrated end to end on the held-out split by ``actions/semantic/end_to_end.py``.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class StageThresholds:
     trust_min: float  # ... or while Rasa's answer confidence is at least this
 
 
-# Chosen with `python -m tools.evaluation.end_to_end --calibrate 0.03` on the held-out split
+# Chosen with `python -m actions.semantic.end_to_end --calibrate 0.03` on the held-out split
 # (README "When the assistant is not sure" has the figures): the most FAQ questions answered right or
 # offered the right topic, with no out-of-scope message answered or offered a topic.
 THRESHOLDS = StageThresholds(

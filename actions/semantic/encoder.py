@@ -1,7 +1,7 @@
 """Sentence encoder for the semantic FAQ search.
 
 The model is a setting: a local SentenceTransformer folder (offline, provisioned by
-``tools/provision_embedding_model.py``) or, where a model hub is reachable, a model name.
+``actions/semantic/provision.py``) or, where a model hub is reachable, a model name.
 It is loaded once per process and per setting, because loading takes seconds and a request
 must only pay for encoding the user's message.
 """
@@ -29,7 +29,7 @@ DEFAULT_THREADS = 1
 # multilingual-e5 is trained with these prefixes, yet on the held-out FAQ split (message vs FAQ
 # training examples) no prefix measured best: top-1 71-72 % / top-3 89-90 % against 68-70 % / 86-87 %
 # with "query: "/"passage: " and 69-70 % / 85-87 % with "query: " on both sides
-# (tools/evaluation/semantic_eval.py). The index records the prompts it was built with.
+# (actions/semantic/end_to_end.py (--calibrate)). The index records the prompts it was built with.
 QUERY_PROMPT = "query: "
 PASSAGE_PROMPT = "passage: "
 DEFAULT_EXAMPLE_PROMPT = ""
@@ -139,7 +139,7 @@ def load_encoder(model: str | None = None) -> Encoder:
     model_ref = resolve_model(model or configured_model())
     if model_ref == DEFAULT_MODEL:  # not found as a folder; it is no model name either
         raise ModelNotProvisionedError(
-            f"no embedding model at {DEFAULT_MODEL}: run `python -m tools.provision_embedding_model` "
+            f"no embedding model at {DEFAULT_MODEL}: run `python -m actions.semantic.provision` "
             f"(or set {MODEL_ENV} to a model folder or name)"
         )
     return _load_encoder(model_ref)

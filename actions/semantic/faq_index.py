@@ -1,6 +1,6 @@
 """Index of the FAQ training examples, for the semantic second stage.
 
-Built when the assistant is trained (``tools/build_semantic_index.py``), saved as a small
+Built when the assistant is trained (``actions/semantic/build.py``), saved as a small
 ``.npz`` + JSON pair, and loaded once when the action server starts, so that a request only
 encodes the user's message. Non-FAQ intents (greet, out_of_scope, ...) are indexed too, as
 negatives: a message closest to them is evidence that it is not a FAQ question at all.
@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -29,6 +28,7 @@ from actions.semantic.encoder import (
     Encoder,
     load_encoder,
 )
+from core.nlu_yaml import read_labelled, yaml_files
 
 FAQ_PREFIX = "faq/"
 FORMAT_VERSION = 1
@@ -44,7 +44,6 @@ DEFAULT_TOP_K = 5
 # (~0.85-0.95). It raised top-1 slightly (73.8 % vs 71-72 %) but made the thresholds for the
 # three outcomes less stable on the held-out split, so it is an option, off by default.
 DEFAULT_CENTER = False
-_ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 
 
 class IndexMismatchError(RuntimeError):
@@ -96,26 +95,12 @@ class IndexInfo:
 
 def nlu_files(source: Path) -> list[Path]:
     """The YAML files of a data folder, or the one file given; none when it does not exist."""
-    if source.is_dir():
-        return sorted(source.glob("*.yml"))
-    return [source] if source.is_file() else []
-
-
-def parse_examples(block: str) -> list[str]:
-    """Example texts of a Rasa ``examples: |`` block, with entity annotations reduced to their text."""
-    texts = (line.strip()[2:].strip() for line in block.splitlines() if line.strip().startswith("- "))
-    return [_ANNOTATION.sub(r"\1", text) for text in texts if text]
+    return yaml_files(source)
 
 
 def read_examples(files: Iterable[Path]) -> list[Example]:
     """All intent examples of Rasa NLU YAML files, in file order."""
-    examples: list[Example] = []
-    for file in files:
-        document = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-        for item in document.get("nlu") or []:
-            if "intent" in item and isinstance(item.get("examples"), str):
-                examples.extend(Example(text, item["intent"]) for text in parse_examples(item["examples"]))
-    return examples
+    return [Example(text, label) for text, label in read_labelled(files, yaml.safe_load)]
 
 
 def data_hash(files: Iterable[Path]) -> str:
@@ -249,7 +234,7 @@ class SemanticFaqSearch:
             raise IndexMismatchError(
                 f"the FAQ index was built with model {index.info.model!r} "
                 f"({index.info.model_fingerprint}), but {encoder.model_ref!r} ({encoder.fingerprint}) "
-                "is loaded: rebuild it with `python -m tools.build_semantic_index`"
+                "is loaded: rebuild it with `python -m actions.semantic.build`"
             )
         if index.embeddings.shape[1] != encoder.dimension:
             raise IndexMismatchError("index and model embedding sizes differ")
@@ -270,7 +255,7 @@ class SemanticFaqSearch:
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Calibrated on the held-out split by ``tools/evaluation/semantic_eval.py``."""
+    """Calibrated on the held-out split by ``actions/semantic/end_to_end.py (--calibrate)``."""
 
     answer_min: float  # top-1 FAQ score needed to answer directly ...
     margin_min: float  # ... with at least this lead over the next label
@@ -282,7 +267,7 @@ class Thresholds:
 # messages, semantic stage alone): answered right 20 %, wrong 0.5 %; "did you mean" offering the
 # right topic 67 %, offering only others 9.5 %; menu 3 %; no out_of_scope message answered or
 # clarified. Raise margin_min to 0.02 for fewer direct answers (right 10 %, wrong 0.3 %).
-# Recalibrate with tools/evaluation/semantic_eval.py whenever the model or the settings change.
+# Recalibrate with actions/semantic/end_to_end.py (--calibrate) whenever the model or the settings change.
 SUGGESTED_THRESHOLDS = Thresholds(answer_min=0.88, margin_min=0.015, candidate_min=0.895, window=0.015)
 
 

@@ -13,7 +13,6 @@ The original ranking is kept behind the override, as the fallback gates do.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -31,26 +30,11 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
+from core.menu_words import is_menu_word, option_number
+
 CHOOSE_OPTION = "choose_option"
 SHOW_MENU = "show_menu"
 OPTION_ENTITY = "option_number"
-# "2", "2.", "(2)", "no 2", "nomor 2", "pilih 2", "pilihan no. 2", "opsi 2", "yang 2", "#2"
-_OPTION = re.compile(
-    r"^\s*(?:(?:no|nmr|nomor|nomer|pilih|pilihan|opsi|option|angka|yang|yg)\b\.?\s*)*"
-    r"[#(]?\s*(?P<number>\d{1,2})\s*[.)]?\s*$",
-    re.IGNORECASE,
-)
-MENU_WORDS = frozenset({"menu", "menu utama", "main menu", "kembali", "balik", "back", "kembali ke menu"})
-
-
-def option_number(text: str) -> int | None:
-    """The option a message that is only a number (1-99) picks, else None."""
-    match = _OPTION.match(text)
-    return int(match.group("number")) if match else None
-
-
-def is_menu_word(text: str) -> bool:
-    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split()) in MENU_WORDS
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)

@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.nik import NikRejection, Sex, check_nik_matches, validate_nik
 from services.registry.brands import VACCINE_BRANDS, canonical_brand
 from services.registry.csv_format import (
     COLUMNS,
@@ -23,7 +24,6 @@ from services.registry.csv_format import (
     RecordKind,
 )
 from services.registry.models import AppointmentStatus
-from services.registry.nik import NikRejection, Sex, check_nik_matches, validate_nik
 from services.registry.phone import is_e164
 from services.registry.records import AppointmentRecord, DoseRecord, RecipientRecord
 from services.registry.upsert import UpsertCounts, existing_recipients, upsert_recipients

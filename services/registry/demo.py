@@ -15,8 +15,8 @@ from functools import cache
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.nik import Sex, build_nik
 from services.registry.models import AppointmentStatus
-from services.registry.nik import Sex, build_nik
 from services.registry.records import AppointmentRecord, DoseRecord, RecipientRecord
 from services.registry.upsert import UpsertCounts, upsert_recipients
 

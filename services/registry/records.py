@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from core.nik import Sex
 from services.registry.models import AppointmentStatus
-from services.registry.nik import Sex
 
 
 @dataclass(frozen=True)

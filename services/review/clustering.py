@@ -105,12 +105,12 @@ def load_embedder(model_dir: Path, index: Path | None = None) -> Embedder:
     if not (model_dir / "modules.json").is_file():
         raise FileNotFoundError(
             f"no sentence-transformers model in {model_dir}: run `make train` (it provisions the model "
-            "offline with tools/provision_embedding_model.py)"
+            "offline with actions/semantic/provision.py)"
         )
     folder = index if index is not None else index_dir()
     if not (folder / ARRAYS_FILE).is_file():
         raise FileNotFoundError(
-            f"no semantic index in {folder}: run `make train` (tools/build_semantic_index.py builds it)"
+            f"no semantic index in {folder}: run `make train` (actions/semantic/build.py builds it)"
         )
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     encoder = load_encoder(str(model_dir.resolve()))
@@ -118,7 +118,7 @@ def load_embedder(model_dir: Path, index: Path | None = None) -> Embedder:
     if faq_index.info.model_fingerprint != encoder.fingerprint:
         raise IndexMismatchError(
             f"the semantic index in {folder} was built with another model than {model_dir}: "
-            "rebuild it with `python -m tools.build_semantic_index`"
+            "rebuild it with `python -m actions.semantic.build`"
         )
     space = TopicSpace.fit(faq_index.embeddings, faq_index.labels)
     return TopicEmbedder(encoder, space, faq_index.info.example_prompt)

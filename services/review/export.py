@@ -21,10 +21,10 @@ from pathlib import Path
 import yaml
 
 from core.months import MONTH_PATTERN
+from core.nlu_yaml import example_lines
 from core.personal_data import EMAIL_PATTERN, PLACEHOLDER_PATTERN, find_dates, redact_numbers
 from services.common.files import write_atomically
 from services.review.training_data import (
-    example_lines,
     heldout_examples,
     normalize,
     training_examples,

@@ -8,25 +8,16 @@ the classifier's judgement, and known or already decided messages need no second
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from core.menu_words import is_menu_word, option_number
 from services.review.training_data import normalize
 
 # Rasa reads a message that starts with "/" as an intent payload ("/faq_choice{...}"): no NLU ran.
 PAYLOAD_PREFIX = "/"
-# Typed option numbers ("2", "no. 2", "pilih 2") and menu words: MenuShortcuts
-# (rasa_project/components/menu_shortcuts.py, Rasa environment) answers these deterministically,
-# whatever the classifier says. Kept in step with that component by tests/services/review/test_inbox.py.
-_OPTION = re.compile(
-    r"^\s*(?:(?:no|nmr|nomor|nomer|pilih|pilihan|opsi|option|angka|yang|yg)\b\.?\s*)*"
-    r"[#(]?\s*(?P<number>\d{1,2})\s*[.)]?\s*$",
-    re.IGNORECASE,
-)
-MENU_WORDS = frozenset({"menu", "menu utama", "main menu", "kembali", "balik", "back", "kembali ke menu"})
 
 
 @dataclass(frozen=True)
@@ -58,9 +49,9 @@ class InboxGroup:
 def is_shortcut(text: str) -> bool:
     """A button payload, a typed option number or a menu word: nothing for the classifier to learn."""
     stripped = text.strip()
-    if stripped.startswith(PAYLOAD_PREFIX) or _OPTION.match(stripped):
-        return True
-    return " ".join(re.sub(r"[^\w\s]", " ", stripped.lower()).split()) in MENU_WORDS
+    return (
+        stripped.startswith(PAYLOAD_PREFIX) or option_number(stripped) is not None or is_menu_word(stripped)
+    )
 
 
 def _lowness(candidate: InboxCandidate) -> tuple[bool, float, float]:

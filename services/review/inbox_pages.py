@@ -24,6 +24,7 @@ import yaml
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from core.nlu_yaml import yaml_files
 from services.review import annotations as store
 from services.review.annotations import DecisionStatus, MessagesSignature
 from services.review.export import Annotation, ExportResult, export_annotations
@@ -38,7 +39,6 @@ from services.review.training_data import (
     known_examples,
     normalize,
     valid_labels,
-    yaml_files,
 )
 from services.review.web import AdminUser, CurrentUser, StateDep, Synced, render, verify_csrf
 

@@ -7,13 +7,13 @@ new topic in ``data/faq_topics.yml`` or a new intent in the domain needs no chan
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import yaml
+
+from core.nlu_yaml import labelled_examples, yaml_files
 
 NLU_DIR = "nlu"
 HELDOUT_DIR = "heldout"
@@ -23,12 +23,6 @@ RETRIEVAL_INTENT = "faq"
 # button payload or from a deterministic component (rasa_project/domain/menu.yml), never from words.
 # "faq" itself is replaced by its topics, "faq/<topic>".
 INTERNAL_INTENTS = frozenset({"nlu_fallback", "choose_option", "faq_choice", "release_handoff"})
-# Rasa's entity markup in an example ("[Sinovac](brand)", "[x]{...}"): the text is only the part
-# in brackets (rasa.shared.nlu.training_data.entities_parser.ENTITY_REGEX).
-ENTITY_MARKUP = re.compile(
-    r"\[(?P<entity_text>[^\]]+?)\](\((?P<entity>[^:)]+?)(?:\:(?P<value>[^)]+))?\)|\{(?P<entity_dict>[^}]+?)\}"
-    r"|\[(?P<list_entity_dicts>.*?)\])"
-)
 
 
 def normalize(text: str) -> str:
@@ -47,43 +41,9 @@ def normalize(text: str) -> str:
     return collapsed[start:end]
 
 
-def plain_text(example: str) -> str:
-    """An example as the message a person would type: entity markup reduced to its text."""
-    return ENTITY_MARKUP.sub(lambda match: match.group("entity_text"), example).strip()
-
-
-def example_lines(block: Any) -> Iterator[str]:
-    """The example texts of one ``examples:`` value, read the way Rasa reads it."""
-    if isinstance(block, str):
-        for line in block.splitlines():
-            if line.startswith("-"):  # Rasa skips (with a warning) any other line
-                yield line[1:].strip("\n\r ")
-    elif isinstance(block, list):  # the long form: a list of {text: ..., metadata: ...}
-        for item in block:
-            if isinstance(item, dict) and isinstance(item.get("text"), str):
-                yield item["text"].strip("\n\r ")
-
-
 def read_examples(path: Path) -> Iterator[tuple[str, str]]:
     """(text, label) for every intent example of one Rasa YAML file, in file order."""
-    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    if not isinstance(document, dict):
-        return
-    for item in document.get("nlu") or []:
-        if not isinstance(item, dict) or "intent" not in item:
-            continue  # synonyms, regexes, lookup tables
-        label = str(item["intent"])
-        for example in example_lines(item.get("examples")):
-            text = plain_text(example)
-            if text:
-                yield text, label
-
-
-def yaml_files(folder: Path) -> list[Path]:
-    """Every YAML file under a folder (none if it does not exist), in a stable order."""
-    if not folder.is_dir():
-        return []
-    return sorted(path for path in folder.rglob("*") if path.suffix in {".yml", ".yaml"} and path.is_file())
+    yield from labelled_examples(yaml.safe_load(path.read_text(encoding="utf-8")))
 
 
 def _known(folders: list[Path]) -> dict[str, str]:

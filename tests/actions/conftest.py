@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import semantic_search
 from actions.semantic.encoder import Encoder, load_encoder
 from actions.semantic.faq_index import SemanticFaqSearch, build_index, index_info, nlu_files, read_examples
-from tools.provision_embedding_model import provision
+from actions.semantic.provision import provision
 
 # Never reach for a model hub from the tests (read when sentence-transformers is first imported).
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -33,7 +33,7 @@ from core.sender_identity import conversation_id
 from services.registry.demo import DEMO_PERSON, DEMO_WOMAN, FULLY_VACCINATED_PERSON, DemoPerson
 from tests.actions.conftest import load_snapshot
 from tests.actions.servers import SERVICE_TOKEN, Reply, closed_port_url, registry_app, scripted_server
-from tools.whatsapp.fake_graph_api import FakeGraphApi, FakeGraphApiThread
+from tests.harness.whatsapp.fake_graph_api import FakeGraphApi, FakeGraphApiThread
 
 SENDER = "snapshot-schedule"
 BUDI_FORMS = (

@@ -21,7 +21,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from tests.browser.tracker_data import write_tracker
-from tools.review_process import create_user, review_env, running_review_app
+from tests.harness.review_process import create_user, review_env, running_review_app
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")

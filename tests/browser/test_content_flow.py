@@ -1,7 +1,7 @@
 """Four eyes on an answer, end to end: one approver edits it in the review app, a second approves,
 and the running assistant answers with the new text over REST, without a restart or retraining.
 
-The whole stack runs as ``make run`` starts it (tools/assistant_process.py, ports 15805-15808 and
+The whole stack runs as ``make run`` starts it (tests/harness/assistant_process.py, ports 15805-15808 and
 15855), on a COPY of the domain folder (``TANYAVAKSIN_CONTENT_DIR``, read by the live NLG and the
 review app alike), so the repository's answers are never changed by this test.
 """
@@ -23,9 +23,9 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from rasa_project.content import CONTENT_DIR_ENV, DEFAULT_CONTENT_DIR, load_content
 from services.review.content_pages import OWN_EDIT
 from tests.browser.conftest import keep_on_failure
+from tests.harness.assistant_process import AssistantProcess, start_assistant
+from tests.harness.review_process import create_user, review_env
 from tests.integration.support import reply
-from tools.assistant_process import AssistantProcess, start_assistant
-from tools.review_process import create_user, review_env
 
 RASA_PORT = 15805  # the registry on 15806, the review app on 15807, the supervisor on 15808
 ACTION_PORT = 15855

@@ -15,6 +15,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from core.months import MONTHS
+from core.nlu_yaml import yaml_files
 from core.personal_data import (
     DATE_PLACEHOLDER,
     NIK_PLACEHOLDER,
@@ -22,7 +23,7 @@ from core.personal_data import (
     redact_message,
     redact_text,
 )
-from services.review.training_data import read_examples, yaml_files
+from services.review.training_data import read_examples
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tools.evaluation.heldout import LabelledMessage, read_labelled_messages
+from training.heldout import LabelledMessage, read_labelled_messages
 
 ROOT = Path(__file__).resolve().parents[2]
 TOPICS_FILE = ROOT / "data" / "faq_topics.yml"

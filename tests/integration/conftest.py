@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tools.assistant_process import AssistantProcess, start_assistant
+from tests.harness.assistant_process import AssistantProcess, start_assistant
 
 
 @pytest.fixture(scope="session")

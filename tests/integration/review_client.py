@@ -1,6 +1,6 @@
 """The review web app as a process, and a reviewer's HTTP client for its NLU inbox and export.
 
-Started with tools/review_process.py, as the browser tests start it, on a tracker store and a data
+Started with tests/harness/review_process.py, as the browser tests start it, on a tracker store and a data
 folder the caller names. Pages are read with regexes on the ids the templates give
 (services/review/templates/inbox.html, login.html).
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from tools.review_process import create_user, review_env, running_review_app
+from tests.harness.review_process import create_user, review_env, running_review_app
 
 ADMIN = ("ayu", "admin-loop-pass-1")
 REVIEWER = ("rudi", "reviewer-loop-pass-1")

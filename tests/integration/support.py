@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from tools.assistant_process import ROOT
+from tests.harness.assistant_process import ROOT
 
 
 def first_variation(name: str) -> dict[str, Any]:

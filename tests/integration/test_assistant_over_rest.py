@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.harness.assistant_process import AssistantProcess, start_assistant
 from tests.integration.support import reply, response_text
-from tools.assistant_process import AssistantProcess, start_assistant
 
 
 def test_a_faq_question_gets_its_answer(assistant: AssistantProcess) -> None:

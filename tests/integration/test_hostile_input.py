@@ -25,11 +25,11 @@ from rasa_project.channels.inbound import (
     TOO_DEEP,
     TOO_LONG_NOTICE,
 )
+from tests.harness.assistant_process import AssistantProcess, start_assistant
+from tests.harness.whatsapp import payloads
+from tests.harness.whatsapp.fake_graph_api import FakeGraphApi, FakeGraphApiThread
 from tests.integration.support import reply, response_text
-from tools.assistant_process import AssistantProcess, start_assistant
-from tools.soak import Soak
-from tools.whatsapp import payloads
-from tools.whatsapp.fake_graph_api import FakeGraphApi, FakeGraphApiThread
+from tests.load.soak import Soak
 
 RASA_PORT = 15120  # registry and review app on the next two ports
 ACTION_PORT = 15160
@@ -211,7 +211,7 @@ def test_a_whatsapp_lone_surrogate_sender_is_400(rig: HostileRig) -> None:
 
 
 def test_a_bounded_soak_never_stops_the_stack_and_answers_every_normal_message(rig: HostileRig) -> None:
-    """No timing assertion: latency depends on the machine; ``python -m tools.soak`` reports it."""
+    """No timing assertion: latency depends on the machine; ``python -m tests.load.soak`` reports it."""
     report = Soak(rig.assistant, SECRETS["WHATSAPP_APP_SECRET"], hostile_interval=0.3).run(seconds=40)
     summary: dict[str, Any] = report.summary()
     assert report.stack_stayed_up, summary

@@ -22,10 +22,10 @@ import yaml
 from actions.dates import format_day_and_date
 from actions.schedule import today_in_indonesia
 from services.registry.demo import DEMO_PERSON, DEMO_PERSON_NEXT_APPOINTMENT_DAYS, FULLY_VACCINATED_PERSON
+from tests.harness.assistant_process import ROOT, AssistantProcess, start_assistant
+from tests.harness.whatsapp import payloads
+from tests.harness.whatsapp.fake_graph_api import FakeGraphApi, FakeGraphApiThread
 from tests.integration.support import response_text
-from tools.assistant_process import ROOT, AssistantProcess, start_assistant
-from tools.whatsapp import payloads
-from tools.whatsapp.fake_graph_api import FakeGraphApi, FakeGraphApiThread
 
 RASA_PORT = 15305
 ACTION_PORT = 15355

@@ -10,8 +10,8 @@ import json
 import sqlite3
 from typing import Any
 
+from tests.harness.assistant_process import AssistantProcess
 from tests.integration.support import reply, response_text
-from tools.assistant_process import AssistantProcess
 from tools.handoff_review import read_events, waiting
 
 # Rasa's NLU is not sure of it (nlu_fallback): alone, it could only show the menu. The semantic

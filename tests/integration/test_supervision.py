@@ -29,8 +29,8 @@ from tests.actions.webhook_calls import (
     sealed_slots,
     typed,
 )
+from tests.harness.assistant_process import AssistantProcess, start_assistant
 from tests.integration.support import reply, response_text
-from tools.assistant_process import AssistantProcess, start_assistant
 
 RASA_PORT = 15250
 ACTION_PORT = 15255

@@ -103,7 +103,7 @@ class Loop:
         return result.stdout
 
     def predict(self, step: str, texts: list[str]) -> list[dict[str, Any]]:
-        command = [str(RASA_PYTHON), "-m", "tools.training", "predict", "--models", str(self.models), *texts]
+        command = [str(RASA_PYTHON), "-m", "training", "predict", "--models", str(self.models), *texts]
         stdout = self.run(step, command).stdout
         return [json.loads(line) for line in stdout.splitlines()]  # stdout is JSON lines only
 

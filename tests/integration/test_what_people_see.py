@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.harness.assistant_process import AssistantProcess, start_assistant
 from tests.integration.support import response_buttons, response_text
 from tests.integration.test_second_stage import IN_DOUBT
-from tools.assistant_process import AssistantProcess, start_assistant
 
 DOMAIN = Path(__file__).resolve().parents[2] / "rasa_project" / "domain"
 WAY_ON = {"title": "Menu lainnya", "payload": "/show_menu"}

@@ -1,7 +1,7 @@
 """The WhatsApp channel of the real Rasa server, driven with Meta's payload shapes.
 
 The assistant starts the way ``make run`` does, with the channel pointed at the
-fake Graph API (tools/whatsapp/fake_graph_api.py) served from this process; what
+fake Graph API (tests/harness/whatsapp/fake_graph_api.py) served from this process; what
 the bot "sent to the phone" is read back from the fake.
 """
 
@@ -23,10 +23,10 @@ from actions.dates import format_day_and_date
 from actions.schedule import today_in_indonesia
 from rasa_project.channels.privacy import conversation_id
 from services.registry.demo import DEMO_PERSON, DEMO_PERSON_NEXT_APPOINTMENT_DAYS
+from tests.harness.assistant_process import AssistantProcess, start_assistant
+from tests.harness.whatsapp import payloads
+from tests.harness.whatsapp.fake_graph_api import FakeGraphApi, FakeGraphApiThread
 from tests.integration.support import response_buttons, response_text
-from tools.assistant_process import AssistantProcess, start_assistant
-from tools.whatsapp import payloads
-from tools.whatsapp.fake_graph_api import FakeGraphApi, FakeGraphApiThread
 
 RASA_PORT = 15205
 ACTION_PORT = 15255

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from actions.semantic.build import IndexSettings, build, main
 from actions.semantic.encoder import Encoder
 from actions.semantic.faq_index import FaqIndex
-from tools.build_semantic_index import IndexSettings, build, main
 
 SETTINGS: IndexSettings = {
     "example_prompt": "",

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from actions.semantic import provision as pem
 from actions.semantic.encoder import PASSAGE_PROMPT, QUERY_PROMPT, Encoder
-from tools import provision_embedding_model as pem
 
 SENTENCES = [
     "Kapan saya bisa mendapatkan vaksin booster kedua?",

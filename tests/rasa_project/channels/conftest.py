@@ -11,7 +11,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from rasa_project.channels.settings import WhatsAppSettings
-from tools.whatsapp.payloads import DEFAULT_PHONE_NUMBER_ID
+from tests.harness.whatsapp.payloads import DEFAULT_PHONE_NUMBER_ID
 
 
 class GraphStub:

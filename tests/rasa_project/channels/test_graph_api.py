@@ -8,8 +8,8 @@ import pytest
 
 from rasa_project.channels.graph_api import GraphApiClient, RetryPolicy
 from rasa_project.channels.messages import text_message
+from tests.harness.whatsapp.payloads import DEFAULT_PHONE_NUMBER_ID
 from tests.rasa_project.channels.conftest import GraphStub
-from tools.whatsapp.payloads import DEFAULT_PHONE_NUMBER_ID
 
 PHONE = "6281234567890"
 FAST = RetryPolicy(max_attempts=4, first_backoff_seconds=0.01, max_backoff_seconds=0.02, timeout_seconds=5)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from rasa_project.channels.payload import Delivery, MalformedDelivery, parse_delivery
-from tools.whatsapp import payloads
+from tests.harness.whatsapp import payloads
 
 USER = "6281234567890"
 

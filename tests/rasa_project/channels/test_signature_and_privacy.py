@@ -6,7 +6,7 @@ import pytest
 
 from rasa_project.channels.privacy import conversation_id, message_key, normalise_phone
 from rasa_project.channels.signature import signature_is_valid
-from tools.whatsapp.payloads import signature
+from tests.harness.whatsapp.payloads import signature
 
 BODY = b'{"object":"whatsapp_business_account","entry":[]}'
 

@@ -24,8 +24,8 @@ from rasa_project.channels.inbound import FAILURE_NOTICE, MAX_BODY_BYTES, TOO_LO
 from rasa_project.channels.privacy import conversation_id, message_key
 from rasa_project.channels.settings import WhatsAppSettings
 from rasa_project.channels.whatsapp import MENU_INTENT, ONLY_TEXT_NOTICE, WhatsAppInput
+from tests.harness.whatsapp import payloads
 from tests.rasa_project.channels.conftest import GraphStub, make_settings
-from tools.whatsapp import payloads
 
 USER = "6281234567890"
 PATH = "/webhooks/whatsapp/webhook"

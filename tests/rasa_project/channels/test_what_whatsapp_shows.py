@@ -23,6 +23,7 @@ from rasa.shared.core.domain import Domain
 from rasa_project.channels.graph_api import GraphApiClient, RetryPolicy
 from rasa_project.channels.limits import MAX_BUTTON_TITLE, MAX_INTERACTIVE_BODY, MAX_ROW_DESCRIPTION
 from rasa_project.channels.output import WhatsAppOutput
+from tests.harness.whatsapp.payloads import DEFAULT_PHONE_NUMBER_ID
 from tests.rasa_project.channels.conftest import GraphStub
 from tests.rasa_project.rendering import (
     PLACEHOLDER,
@@ -35,7 +36,6 @@ from tests.rasa_project.rendering import (
     people_get,
     render,
 )
-from tools.whatsapp.payloads import DEFAULT_PHONE_NUMBER_ID
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 PHONE = "6281200000000"  # a made-up recipient: the channel puts it in every request's "to"

@@ -6,6 +6,7 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.nik import Nik, Sex, check_nik_matches, validate_nik
 from services.registry.csv_format import write_csv
 from services.registry.csv_import import import_csv
 from services.registry.demo import (
@@ -17,7 +18,6 @@ from services.registry.demo import (
     seed_demo,
 )
 from services.registry.models import AppointmentStatus
-from services.registry.nik import Nik, Sex, check_nik_matches, validate_nik
 from services.registry.phone import is_e164
 from tests.services.registry.support import TODAY
 

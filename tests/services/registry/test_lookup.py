@@ -14,10 +14,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.nik import Sex, build_nik
 from services.registry.demo import DEMO_PERSON, demo_records
 from services.registry.lookup import Found, LookupQuery, NotFound, look_up
 from services.registry.models import AppointmentStatus
-from services.registry.nik import Sex, build_nik
 from services.registry.records import AppointmentRecord, RecipientRecord
 from services.registry.settings import RegistrySettings
 from services.registry.state import RegistryState

@@ -7,8 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.personal_data import NIK_PLACEHOLDER, redact_message
-from services.registry.nik import (
+from core.nik import (
     Nik,
     NikProblem,
     NikRejection,
@@ -19,7 +18,8 @@ from services.registry.nik import (
     parse_nik,
     validate_nik,
 )
-from services.registry.regions import PROVINCES
+from core.personal_data import NIK_PLACEHOLDER, redact_message
+from core.regions import PROVINCES
 from tests.core.test_personal_data_properties import SEPARATORS, in_a_sentence
 
 MAN = "3174051708859001"  # Jakarta Selatan, born 17-08-1985, serial 9001

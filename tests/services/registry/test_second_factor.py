@@ -1,7 +1,8 @@
 """The second factor on WhatsApp, through the real app on SQLite and PostgreSQL (see conftest.py).
 
-Codes go out through the real Graph API client to the fake Graph API (tools/whatsapp/fake_graph_api.py)
-served on a local port, and are read back from what the fake recorded, as a phone would get them.
+Codes go out through the real Graph API client to the fake Graph API
+(tests/harness/whatsapp/fake_graph_api.py) served on a local port, and are read back from what
+the fake recorded, as a phone would get them.
 """
 
 from __future__ import annotations
@@ -16,15 +17,15 @@ from pydantic import SecretStr
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.nik import Sex, build_nik
 from core.sender_identity import conversation_id
 from services.registry.app import create_app
 from services.registry.demo import DEMO_PERSON, DEMO_WOMAN, demo_niks
-from services.registry.nik import Sex, build_nik
 from services.registry.records import RecipientRecord
 from services.registry.settings import RegistrySettings
 from services.registry.upsert import upsert_recipients
+from tests.harness.whatsapp.fake_graph_api import FakeGraphApi, FakeGraphApiThread
 from tests.services.registry.support import SERVICE_TOKEN, FakeClock
-from tools.whatsapp.fake_graph_api import FakeGraphApi, FakeGraphApiThread
 
 FAKE_GRAPH_PORT = 15310
 SENDER_HASH_KEY = "test-sender-hash-key-0123456789"

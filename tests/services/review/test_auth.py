@@ -24,6 +24,8 @@ from services.review.auth import (
 from services.review.database import make_engine, make_session_factory
 from services.review.models import Base, ReviewUser, Role, WebSession
 from services.review.settings import ReviewSettings
+from tests.harness.review_process import create_user as create_user_process
+from tests.harness.review_process import review_env, running_review_app
 from tests.services.review.conftest import AppFactory
 from tests.services.review.support import (
     ADMIN,
@@ -35,8 +37,6 @@ from tests.services.review.support import (
     sign_in,
     write_snapshots,
 )
-from tools.review_process import create_user as create_user_process
-from tools.review_process import review_env, running_review_app
 
 Response = httpx.Response
 

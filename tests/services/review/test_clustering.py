@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from actions.semantic.faq_index import FaqIndex, IndexMismatchError, index_dir
+from core.nlu_yaml import yaml_files
 from services.review.clustering import (
     DEFAULT_SIMILARITY,
     MAX_EXAMPLES,
@@ -19,7 +20,7 @@ from services.review.clustering import (
     cluster_messages,
     load_embedder,
 )
-from services.review.training_data import normalize, read_examples, yaml_files
+from services.review.training_data import normalize, read_examples
 
 ROOT = Path(__file__).resolve().parents[3]
 MODEL = ROOT / "models" / "embedding" / "multilingual-e5-small"

@@ -13,9 +13,10 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
+from core.nlu_yaml import example_lines
 from services.review.export import EXPORT_FILE
 from services.review.settings import ReviewSettings
-from services.review.training_data import example_lines, normalize
+from services.review.training_data import normalize
 from tests.services.review.conftest import AppFactory
 from tests.services.review.support import ADMIN, REVIEWER, csrf_token, page_text, sign_in, write_events
 

@@ -1,0 +1,58 @@
+"""Fake archived models: tiny real tar.gz files, enough where a model is only recorded and linked."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from training import registry as reg
+
+GOOD = {"faq_right": 0.826, "faq_wrong": 0.021, "faq_fallback": 0.153, "all_right": 0.836, "routing": 0.904}
+
+AddModel = Callable[..., reg.ModelEntry]
+
+
+def write_fake_model(path: Path, content: str = "fake") -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = content.encode()
+    with tarfile.open(path, "w:gz") as archive:
+        info = tarfile.TarInfo("metadata.json")
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+
+
+def make_entry(model_id: str, trained_at: str, status: str = reg.KEPT, **metrics: float) -> reg.ModelEntry:
+    return reg.ModelEntry(
+        id=model_id,
+        file=reg.archive_file(model_id),
+        trained_at=trained_at,
+        data_hash="d" * 64,
+        config_hash="c" * 64,
+        metrics={**GOOD, **metrics},
+        status=status,
+        reason="test",
+    )
+
+
+@pytest.fixture
+def models_dir(tmp_path: Path) -> Path:
+    return tmp_path / "models"
+
+
+@pytest.fixture
+def add_model(models_dir: Path) -> AddModel:
+    """Archives a fake model file and registers it (not live), one hour after the previous one."""
+
+    def add(model_id: str, status: str = reg.KEPT, **metrics: float) -> reg.ModelEntry:
+        hour = 10 + len(reg.load(models_dir).models)
+        model = make_entry(model_id, f"2026-11-26T{hour:02d}:00:00+00:00", status, **metrics)
+        write_fake_model(model.path(models_dir), model_id)
+        with reg.update(models_dir) as registry:
+            registry.add(model)
+        return model
+
+    return add

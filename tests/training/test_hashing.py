@@ -1,0 +1,73 @@
+"""Data and config fingerprints: equal for equal inputs wherever they are, different otherwise."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from training.hashing import config_hash, data_hash
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the repository's data, domain, config and components."""
+    for name in ("data", "rasa_project"):
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    return tmp_path
+
+
+def hash_of(project: Path) -> str:
+    data = [project / "data" / "nlu", project / "data" / "rules"]
+    return data_hash(data, project / "rasa_project" / "domain")
+
+
+def test_a_copy_of_the_data_hashes_the_same(project: Path) -> None:
+    assert hash_of(project) == hash_of(ROOT)
+    assert config_hash(project / "rasa_project" / "config.yml", project) == config_hash(
+        ROOT / "rasa_project" / "config.yml", ROOT
+    )
+
+
+def test_a_new_training_file_changes_the_data_hash(project: Path) -> None:
+    before = hash_of(project)
+    (project / "data" / "nlu" / "reviewed.yml").write_text(
+        'version: "3.1"\nnlu:\n- intent: faq/biaya\n  examples: |\n    - bayar gak sih\n', encoding="utf-8"
+    )
+    assert hash_of(project) != before
+
+
+def test_domain_changes_and_moved_files_change_the_data_hash(project: Path) -> None:
+    before = hash_of(project)
+    shutil.move(project / "data" / "rules" / "menu.yml", project / "data" / "nlu" / "menu.yml")
+    moved = hash_of(project)
+    assert moved != before
+    domain_file = sorted((project / "rasa_project" / "domain").glob("*.yml"))[0]
+    domain_file.write_text(domain_file.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert hash_of(project) != moved
+
+
+def test_the_held_out_split_and_hidden_files_do_not_count(project: Path) -> None:
+    before = hash_of(project)
+    (project / "data" / "heldout" / "core.yml").write_text("nlu: []\n", encoding="utf-8")
+    (project / "data" / "nlu" / ".reviewed.yml.swp").write_text("editor state", encoding="utf-8")
+    assert hash_of(project) == before
+
+
+def test_the_config_hash_follows_the_config_and_the_component_code(project: Path) -> None:
+    config = project / "rasa_project" / "config.yml"
+    before = config_hash(config, project)
+    (project / "rasa_project" / "components" / "slang.py").write_text("SLANG_TO_STANDARD = {}\n", "utf-8")
+    after_code = config_hash(config, project)
+    assert after_code != before
+    config.write_text(config.read_text(encoding="utf-8").replace("epochs: 80", "epochs: 1"), "utf-8")
+    assert config_hash(config, project) != after_code
+
+
+def test_no_training_files_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "nlu").mkdir()
+    with pytest.raises(FileNotFoundError):
+        data_hash([tmp_path / "nlu"], ROOT / "rasa_project" / "domain")

@@ -1,0 +1,277 @@
+"""``python -m training`` commands with Rasa's training and evaluation replaced by fakes.
+
+The real data, domain and config are hashed; models are tiny tar.gz files, so these tests check
+the bookkeeping (gate, registry, link, history) in a second. The real trainings are in
+tests/integration/test_trainer_loop.py.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.training.conftest import GOOD, write_fake_model
+from training import registry as reg
+from training import trainer
+from training.evaluation import Evaluation, heldout_hash, read_sidecar
+
+ROOT = Path(__file__).resolve().parents[3]
+WORSE = {**GOOD, "faq_right": 0.713}
+Run = Callable[..., tuple[int, str]]
+
+
+class FakeRasa:
+    """Stands in for ``rasa train`` and the held-out evaluation; counts what it is asked."""
+
+    def __init__(self) -> None:
+        self.next_metrics: list[dict[str, float]] = []
+        self.trained: list[str] = []
+        self.evaluated: list[str] = []
+        self.validation_code = 0
+
+    def validate(self, options: trainer.TrainOptions) -> int:
+        return self.validation_code
+
+    def train_model(self, options: trainer.TrainOptions, model_id: str) -> int:
+        write_fake_model(options.models / reg.archive_file(model_id), model_id)
+        self.trained.append(model_id)
+        return 0
+
+    def evaluate_model(self, model_file: Path, heldout: Path) -> Evaluation:
+        self.evaluated.append(model_file.name.removesuffix(".tar.gz"))
+        metrics = self.next_metrics.pop(0) if self.next_metrics else GOOD
+        return Evaluation(dict(metrics), 390, heldout_hash(heldout), {"faq_answers": {"count": 390}})
+
+
+@pytest.fixture
+def fake(monkeypatch: pytest.MonkeyPatch) -> FakeRasa:
+    fake = FakeRasa()
+    monkeypatch.setattr(trainer, "validate", fake.validate)
+    monkeypatch.setattr(trainer, "train_model", fake.train_model)
+    monkeypatch.setattr(trainer, "evaluate_model", fake.evaluate_model)
+    monkeypatch.delenv("RASA_URL", raising=False)
+    return fake
+
+
+@pytest.fixture
+def heldout(tmp_path: Path) -> Path:
+    folder = tmp_path / "heldout"
+    folder.mkdir()
+    (folder / "faq.yml").write_bytes((ROOT / "data" / "heldout" / "faq_umum.yml").read_bytes())
+    return folder
+
+
+@pytest.fixture
+def run(models_dir: Path, heldout: Path) -> Run:
+    """Runs ``train`` on the repository's data; returns (exit code, printed text)."""
+
+    def train(force: bool = False, strict: bool = False, config: Path | None = None) -> tuple[int, str]:
+        options = trainer.TrainOptions(
+            config=config or ROOT / "rasa_project" / "config.yml",
+            domain=ROOT / "rasa_project" / "domain",
+            data=[ROOT / "data" / "nlu", ROOT / "data" / "rules"],
+            heldout=heldout,
+            models=models_dir,
+            force=force,
+            strict=strict,
+        )
+        lines: list[str] = []
+        code = trainer.train(options, lines.append)
+        return code, "\n".join(lines)
+
+    return train
+
+
+def test_the_first_model_goes_live(fake: FakeRasa, run: Run, models_dir: Path) -> None:
+    code, output = run()
+    assert code == 0
+    registry = reg.load(models_dir)
+    (model,) = registry.models
+    assert registry.live == model.id == fake.trained[0]
+    assert (model.status, model.reason) == ("live", "first model: no live model to compare with")
+    assert model.metrics == GOOD
+    assert os.readlink(models_dir / "live.tar.gz") == f"archive/{model.id}.tar.gz"
+    assert f"LIVE {model.id}" in output
+    assert "running server not updated" in output
+    assert read_sidecar(model.path(models_dir)) is not None
+
+
+def test_unchanged_data_and_config_are_not_trained_again(fake: FakeRasa, run: Run, models_dir: Path) -> None:
+    run()
+    code, output = run()
+    assert code == 0
+    assert len(fake.trained) == 1
+    assert output.startswith(f"up to date: live model {fake.trained[0]}")
+    code, output = run(force=True)
+    assert len(fake.trained) == 2
+    registry = reg.load(models_dir)
+    assert (registry.live, registry.history) == (fake.trained[1], [fake.trained[0]])
+    assert registry.entry(fake.trained[0]).status == "kept"
+
+
+def test_a_worse_model_is_refused_and_kept_off_the_live_link(
+    fake: FakeRasa, run: Run, models_dir: Path
+) -> None:
+    run()
+    baseline = fake.trained[0]
+    fake.next_metrics = [WORSE]
+    code, output = run(force=True)
+    refused = fake.trained[1]
+    assert code == 0
+    assert f"REFUSED {refused}: FAQ right 71.3 % < live 82.6 % (tolerance 0.3 %)" in output
+    registry = reg.load(models_dir)
+    assert (registry.live, registry.history) == (baseline, [])
+    assert registry.entry(refused).status == "refused"
+    assert registry.entry(refused).reason == "FAQ right 71.3 % < live 82.6 % (tolerance 0.3 %)"
+    assert (models_dir / registry.entry(refused).file).is_file()
+    assert os.readlink(models_dir / "live.tar.gz") == f"archive/{baseline}.tar.gz"
+    # the live model's stored evaluation was reused: the held-out split did not change
+    assert fake.evaluated == [baseline, refused]
+
+
+def test_strict_mode_turns_a_refusal_into_an_exit_code(fake: FakeRasa, run: Run, models_dir: Path) -> None:
+    run()
+    fake.next_metrics = [WORSE]
+    assert run(force=True, strict=True)[0] == trainer.EXIT_REFUSED_STRICT
+
+
+def test_a_refused_model_is_not_retrained_from_the_same_inputs(
+    fake: FakeRasa, run: Run, models_dir: Path, tmp_path: Path
+) -> None:
+    run()
+    other_config = tmp_path / "config.yml"
+    ours = (ROOT / "rasa_project" / "config.yml").read_text("utf-8")
+    other_config.write_text(ours.replace("epochs: 80", "epochs: 1"), "utf-8")
+    fake.next_metrics = [WORSE]
+    run(config=other_config)
+    refused = fake.trained[1]
+    code, output = run(config=other_config)
+    assert code == 0 and len(fake.trained) == 2
+    assert f"not retraining: {refused} was trained from this data and config and is refused" in output
+    assert f"live stays {fake.trained[0]}" in output
+    assert run(config=other_config, strict=True)[0] == trainer.EXIT_REFUSED_STRICT
+    # back to the live model's inputs: nothing to do, even though a refused model is newer
+    assert run()[1].startswith(f"up to date: live model {fake.trained[0]}")
+    assert len(fake.trained) == 2
+
+
+def test_a_changed_heldout_split_evaluates_the_live_model_again(
+    fake: FakeRasa, run: Run, models_dir: Path, heldout: Path
+) -> None:
+    run()
+    baseline = fake.trained[0]
+    (heldout / "more.yml").write_bytes((ROOT / "data" / "heldout" / "faq_dosis.yml").read_bytes())
+    fake.next_metrics = [GOOD, {**GOOD, "faq_right": 0.9}]  # candidate, then the live model again
+    code, output = run(force=True)
+    assert code == 0
+    assert fake.evaluated == [baseline, fake.trained[1], baseline]
+    assert f"evaluating {baseline}.tar.gz" in output
+    registry = reg.load(models_dir)
+    assert registry.live == baseline  # 82.6 % is worse than the live model's new 90 %
+    assert registry.entry(baseline).metrics["faq_right"] == 0.9
+
+
+def test_failed_validation_trains_nothing(fake: FakeRasa, run: Run, models_dir: Path) -> None:
+    fake.validation_code = 1
+    code, output = run()
+    assert code == 1
+    assert "validation failed" in output
+    assert fake.trained == []
+    assert not (models_dir / "registry.json").exists()
+
+
+def test_a_faq_topic_without_an_answer_trains_nothing(
+    fake: FakeRasa, models_dir: Path, heldout: Path, tmp_path: Path
+) -> None:
+    """``rasa data validate`` lets a misspelt topic through; the trainer does not."""
+    data = tmp_path / "nlu"
+    shutil.copytree(ROOT / "data" / "nlu", data)
+    (data / "reviewed.yml").write_text(
+        'version: "3.1"\nnlu:\n- intent: faq/biayaa\n  examples: |\n    - bayar gak sih\n', "utf-8"
+    )
+    domain = ROOT / "rasa_project" / "domain"
+    assert trainer.missing_answers([data, ROOT / "data" / "rules"], domain) == ["faq/biayaa"]
+    assert trainer.missing_answers([ROOT / "data" / "nlu"], domain) == []
+    options = trainer.TrainOptions(ROOT / "rasa_project" / "config.yml", domain, [data], heldout, models_dir)
+    lines: list[str] = []
+    assert trainer.train(options, lines.append) == 1
+    assert lines == ["FAQ topics without an utter_<topic> answer in the domain: faq/biayaa; not training"]
+    assert fake.trained == []
+
+
+def test_the_link_comes_back_after_make_clean(fake: FakeRasa, run: Run, models_dir: Path) -> None:
+    run()
+    (models_dir / "live.tar.gz").unlink()  # make clean: rm -rf models/*.tar.gz
+    assert run()[0] == 0 and len(fake.trained) == 1
+    assert reg.live_target(models_dir) == (models_dir / "archive" / f"{fake.trained[0]}.tar.gz").resolve()
+
+
+def test_rollback_restores_the_previous_model(fake: FakeRasa, run: Run, models_dir: Path) -> None:
+    run()
+    run(force=True)
+    first, second = fake.trained
+    lines: list[str] = []
+    assert trainer.rollback(models_dir, lines.append) == 0
+    assert lines[0] == f"LIVE {first} again (rolled back from {second}; that model is now retired)"
+    registry = reg.load(models_dir)
+    assert (registry.live, registry.history) == (first, [])
+    assert registry.entry(second).status == "retired"
+    assert os.readlink(models_dir / "live.tar.gz") == f"archive/{first}.tar.gz"
+    # the retired model is not trained again from the same data, so the rollback sticks
+    assert run()[0] == 0 and len(fake.trained) == 2
+    assert reg.load(models_dir).live == first
+
+
+def test_rollback_without_history_says_so(fake: FakeRasa, run: Run, models_dir: Path) -> None:
+    lines: list[str] = []
+    assert trainer.rollback(models_dir, lines.append) == 1
+    assert lines == [f"nothing to roll back to: no model was live yet in {models_dir}"]
+    run()
+    lines.clear()
+    assert trainer.rollback(models_dir, lines.append) == 1
+    assert f"no model was live before {fake.trained[0]}" in lines[0]
+
+
+def test_an_admin_can_activate_a_refused_model_by_hand(fake: FakeRasa, run: Run, models_dir: Path) -> None:
+    run()
+    fake.next_metrics = [WORSE]
+    run(force=True)
+    baseline, refused = fake.trained
+    lines: list[str] = []
+    assert trainer.activate(models_dir, refused, lines.append) == 0
+    registry = reg.load(models_dir)
+    assert (registry.live, registry.history) == (refused, [baseline])
+    assert (registry.entry(refused).status, registry.entry(refused).reason) == ("live", "activated by hand")
+    assert trainer.activate(models_dir, refused, lines.append) == 0
+    assert lines[-1] == f"{refused} is already live"
+    assert trainer.activate(models_dir, "nope", lines.append) == 1
+    assert trainer.rollback(models_dir, lines.append) == 0
+    assert reg.load(models_dir).live == baseline
+
+
+def test_the_list_marks_the_live_model(fake: FakeRasa, run: Run, models_dir: Path) -> None:
+    run()
+    fake.next_metrics = [WORSE]
+    run(force=True)
+    lines: list[str] = []
+    assert trainer.list_models(models_dir, lines.append) == 0
+    header, live_row, refused_row, footer = lines[0].splitlines()
+    assert header.split()[:3] == ["id", "status", "trained_at"]
+    assert live_row.startswith("*") and " live " in live_row and "82.6 %" in live_row
+    assert " refused " in refused_row and "71.3 %" in refused_row and "FAQ right 71.3 % < live" in refused_row
+    assert footer == f"live: {fake.trained[0]}; rollback restores, newest first: empty"
+
+
+def test_models_trained_before_the_registry_are_moved_aside_on_activation(
+    fake: FakeRasa, run: Run, models_dir: Path
+) -> None:
+    write_fake_model(models_dir / "20261126-102100-legacy.tar.gz")
+    code, output = run()
+    assert code == 0
+    assert "moved 20261126-102100-legacy.tar.gz" in output
+    assert sorted(p.name for p in models_dir.glob("*.tar.gz")) == ["live.tar.gz"]
+    assert (models_dir / "archive" / "legacy" / "20261126-102100-legacy.tar.gz").is_file()

@@ -1,1 +1,0 @@
-"""Held-out evaluation of trained models (runs in the Rasa environment)."""

@@ -1,0 +1,213 @@
+"""``make eval``: how the newest model answers the held-out split.
+
+Prints FAQ right / wrong / fallback rates, routing accuracy over all messages,
+per-label precision and recall, the worst confusions and a threshold sweep for
+the fallback gates; writes ``report.md``, ``metrics.json`` and
+``confusion_matrix.png`` to the output folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from collections import Counter
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from training.heldout import LabelledMessage, read_labelled_messages
+from training.outcomes import (
+    Prediction,
+    gate,
+    is_faq,
+    prediction_from_parse,
+    rates,
+)
+
+PARSE_KEYS = ("intent", "intent_ranking", "response_selector")
+SWEEP_INTENT = (0.3, 0.4, 0.5, 0.6)
+SWEEP_ANSWER = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+SWEEP_MARGIN = (0.0, 0.1, 0.2)
+
+
+async def parse_all(model_path: Path, messages: list[LabelledMessage]) -> list[dict[str, Any]]:
+    from rasa.core.agent import Agent  # heavy import: only when a model is evaluated
+
+    agent = Agent.load(str(model_path))
+    return [await agent.parse_message(message.text) for message in messages]
+
+
+def latest_model(path: Path) -> Path:
+    if path.is_file():
+        return path
+    models = sorted(path.glob("*.tar.gz"), key=lambda model: model.stat().st_mtime)
+    if not models:
+        raise SystemExit(f"No model in {path}: run `make train` first.")
+    return models[-1]
+
+
+def precision_recall(labels: list[str], predicted: list[str]) -> dict[str, dict[str, float]]:
+    table = {}
+    for label in sorted(set(labels)):
+        hits = sum(1 for gold, guess in zip(labels, predicted) if gold == guess == label)
+        guessed = sum(1 for guess in predicted if guess == label)
+        support = sum(1 for gold in labels if gold == label)
+        table[label] = {
+            "precision": hits / guessed if guessed else 0.0,
+            "recall": hits / support if support else 0.0,
+            "support": support,
+        }
+    return table
+
+
+def summarise(messages: list[LabelledMessage], predictions: list[Prediction]) -> dict[str, Any]:
+    labels = [message.label for message in messages]
+    gated = [prediction.gated for prediction in predictions]
+    raw = [prediction.raw for prediction in predictions]
+    faq = [i for i, label in enumerate(labels) if is_faq(label)]
+    confusions = Counter((gold, guess) for gold, guess in zip(labels, raw) if gold != guess).most_common(15)
+    return {
+        "messages": len(labels),
+        "faq_answers": asdict(rates([labels[i] for i in faq], [gated[i] for i in faq])),
+        "all_messages_gated": asdict(rates(labels, gated)),
+        "routing_accuracy_raw": sum(g == r for g, r in zip(labels, raw)) / max(len(labels), 1),
+        "per_label": precision_recall(labels, gated),
+        "worst_confusions_raw": [
+            {"label": gold, "predicted": guess, "count": n} for (gold, guess), n in confusions
+        ],
+    }
+
+
+def sweep(messages: list[LabelledMessage], predictions: list[Prediction]) -> list[dict[str, Any]]:
+    """FAQ right/wrong/fallback and out-of-FAQ accuracy for other gate thresholds."""
+    labels = [message.label for message in messages]
+    faq = [i for i, label in enumerate(labels) if is_faq(label)]
+    rows = []
+    for intent_threshold in SWEEP_INTENT:
+        for answer_threshold in SWEEP_ANSWER:
+            for margin in SWEEP_MARGIN:
+                gated = [gate(p, intent_threshold, answer_threshold, margin) for p in predictions]
+                faq_rates = rates([labels[i] for i in faq], [gated[i] for i in faq])
+                all_rates = rates(labels, gated)
+                rows.append(
+                    {
+                        "intent_threshold": intent_threshold,
+                        "answer_threshold": answer_threshold,
+                        "answer_margin": margin,
+                        "faq_right": faq_rates.right,
+                        "faq_wrong": faq_rates.wrong,
+                        "all_right": all_rates.right,
+                    }
+                )
+    return rows
+
+
+def plot_confusion(labels: list[str], predicted: list[str], target: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    names = sorted(set(labels) | set(predicted))
+    index = {name: i for i, name in enumerate(names)}
+    matrix = np.zeros((len(names), len(names)), dtype=int)
+    for gold, guess in zip(labels, predicted):
+        matrix[index[gold], index[guess]] += 1
+    figure, axes = plt.subplots(figsize=(16, 14))
+    axes.imshow(matrix, cmap="Blues")
+    axes.set_xticks(range(len(names)), names, rotation=90, fontsize=7)
+    axes.set_yticks(range(len(names)), names, fontsize=7)
+    axes.set_xlabel("predicted (gated)")
+    axes.set_ylabel("label")
+    for (row, column), value in np.ndenumerate(matrix):
+        if value:
+            axes.text(column, row, str(value), ha="center", va="center", fontsize=6)
+    figure.tight_layout()
+    figure.savefig(target, dpi=110)
+    plt.close(figure)
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    faq = summary["faq_answers"]
+    every = summary["all_messages_gated"]
+    lines = [
+        f"held-out messages: {summary['messages']} (FAQ questions: {faq['count']})",
+        f"FAQ questions   right answer {faq['right']:.1%}   wrong answer {faq['wrong']:.1%}"
+        f"   fallback {faq['fallback']:.1%}",
+        f"all messages    right {every['right']:.1%}   wrong {every['wrong']:.1%}"
+        f"   fallback {every['fallback']:.1%}",
+        f"routing accuracy without the fallback gates: {summary['routing_accuracy_raw']:.1%}",
+        "",
+        "weakest labels (gated):  label  precision  recall  support",
+    ]
+    per_label = sorted(summary["per_label"].items(), key=lambda item: item[1]["recall"])
+    for label, scores in per_label[:12]:
+        lines.append(f"  {label:32s} {scores['precision']:.2f}  {scores['recall']:.2f}  {scores['support']}")
+    lines.append("")
+    lines.append("worst confusions (raw routing):  label -> predicted  count")
+    for confusion in summary["worst_confusions_raw"]:
+        lines.append(f"  {confusion['label']} -> {confusion['predicted']}  {confusion['count']}")
+    return "\n".join(lines)
+
+
+def format_sweep(rows: list[dict[str, Any]]) -> str:
+    best = sorted(
+        (row for row in rows if row["faq_wrong"] <= 0.03),
+        key=lambda row: (-row["faq_right"], -row["all_right"]),
+    )[:8]
+    lines = ["gate thresholds (intent, answer, margin) with FAQ wrong <= 3%, best first:"]
+    for row in best:
+        lines.append(
+            f"  {row['intent_threshold']:.2f} {row['answer_threshold']:.2f}"
+            f" {row['answer_margin']:.2f}  FAQ right {row['faq_right']:.1%}"
+            f"  wrong {row['faq_wrong']:.1%}  all right {row['all_right']:.1%}"
+        )
+    return "\n".join(lines)
+
+
+def evaluate(model: Path, heldout: Path, out: Path) -> dict[str, Any]:
+    messages = read_labelled_messages(heldout)
+    model_path = latest_model(model)
+    parses = asyncio.run(parse_all(model_path, messages))
+    predictions = [prediction_from_parse(parse) for parse in parses]
+    summary = summarise(messages, predictions)
+    summary["model"] = model_path.name
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "metrics.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    errors = [
+        {"text": m.text, "label": m.label, "gated": p.gated, "raw": p.raw}
+        for m, p in zip(messages, predictions)
+        if p.gated != m.label
+    ]
+    (out / "errors.json").write_text(json.dumps(errors, indent=2, ensure_ascii=False), "utf-8")
+    # every parse, for evaluations downstream of NLU (e.g. the action server's second stage)
+    parsed = [
+        {"text": m.text, "label": m.label, "parse": {k: parse.get(k) for k in PARSE_KEYS}}
+        for m, parse in zip(messages, parses)
+    ]
+    (out / "parses.json").write_text(json.dumps(parsed, ensure_ascii=False), "utf-8")
+    plot_confusion([m.label for m in messages], [p.gated for p in predictions], out / "confusion_matrix.png")
+    text = format_summary(summary) + "\n\n" + format_sweep(sweep(messages, predictions))
+    (out / "report.md").write_text(
+        f"# Held-out evaluation of {model_path.name}\n\n```\n{text}\n```\n\n"
+        "![confusion matrix](confusion_matrix.png)\n",
+        encoding="utf-8",
+    )
+    print(text)
+    print(f"\nreport: {out / 'report.md'}")
+    return summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", type=Path, default=Path("models"))
+    parser.add_argument("--heldout", type=Path, default=Path("data/heldout"))
+    parser.add_argument("--out", type=Path, default=Path("reports/eval"))
+    args = parser.parse_args()
+    evaluate(args.model, args.heldout, args.out)
+
+
+if __name__ == "__main__":
+    main()
