@@ -13,7 +13,6 @@ sure about and show the menu otherwise.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -24,15 +23,12 @@ from actions import semantic_search
 from actions.choices import FALLBACK_STREAK, previous_streak
 from actions.handoff import offer_handoff
 from actions.menu import FALLBACK_MENU_RESPONSE, answer_topic, offer_topics, show_menu
-from actions.second_stage import ANSWER, CLARIFY, Decision, RasaAnswers, decide_uncertain, verify_answer
+from actions.second_stage import ANSWER, CLARIFY, Decision, RasaAnswers, decide
+from actions.settings import ActionSettings
+from core.parse import FALLBACK_INTENT, RETRIEVAL_INTENT
 
 UNCERTAIN_ANSWER_RESPONSE = FALLBACK_MENU_RESPONSE
-ANSWER_CHECK_ENV = "TANYAVAKSIN_ANSWER_CHECK"
 HANDOFF_AFTER = 2  # uncertain turns in a row
-
-
-def answer_check_enabled() -> bool:
-    return os.environ.get(ANSWER_CHECK_ENV, "1").strip().lower() not in {"0", "false", "no", "off"}
 
 
 def message_text(tracker: Tracker) -> str:
@@ -61,8 +57,7 @@ class ActionUncertainAnswer(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         ranked = await semantic_search.rank(message_text(tracker))
-        rasa = RasaAnswers.from_parse(tracker.latest_message)
-        decision = decide_uncertain(ranked, rasa) if ranked else Decision("menu", reason="no search")
+        decision = decide(FALLBACK_INTENT, RasaAnswers.from_parse(tracker.latest_message), ranked)
         if decision.kind == ANSWER:
             return carry_out(decision, dispatcher, domain)
         streak = previous_streak(tracker.events) + 1
@@ -83,8 +78,6 @@ class ActionAnswerFaq(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         rasa = RasaAnswers.from_parse(tracker.latest_message)
-        if rasa.best is None:
-            return show_menu(dispatcher, domain, response=FALLBACK_MENU_RESPONSE)
-        ranked = await semantic_search.rank(message_text(tracker)) if answer_check_enabled() else None
-        decision = verify_answer(ranked, rasa) if ranked else Decision(ANSWER, (rasa.best,))
-        return carry_out(decision, dispatcher, domain)
+        check = ActionSettings().answer_check and rasa.best is not None
+        ranked = await semantic_search.rank(message_text(tracker)) if check else None
+        return carry_out(decide(RETRIEVAL_INTENT, rasa, ranked, check), dispatcher, domain)

@@ -2,7 +2,7 @@
 
 ``human_handoff`` (asked for, the menu's "Hubungi petugas", or the offer after two uncertain turns)
 marks the conversation as waiting for an officer: slot ``handoff_requested``, which
-``tools/handoff_review.py`` lists from the tracker store. While it is set, rules route every
+``python -m services.review waiting`` lists from the tracker store. While it is set, rules route every
 message to ``action_handoff_wait``, which says nothing, until the recipient types ``menu``
 (``action_show_menu`` releases it) or an officer sends ``/release_handoff``.
 """

@@ -41,6 +41,7 @@ from actions.choices import (
     typed_number,
 )
 from actions.handoff import release_handoff, request_handoff
+from actions.identity import forget_identity_if_any
 
 DID_YOU_MEAN_RESPONSE = "utter_did_you_mean"
 # The variable of utter_did_you_mean that Rasa fills with the numbered options: a name the response
@@ -158,7 +159,7 @@ class ActionShowMenu(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        events: list[EventType] = []
+        events = forget_identity_if_any(tracker.slots)  # "menu" also ends a schedule check
         if tracker.get_slot(HANDOFF_REQUESTED):
             if latest_user_metadata(tracker.events).get("whatsapp_type") in NON_TEXT_TYPES:
                 return []  # a photo or a voice note for the officer: still waiting
@@ -188,10 +189,11 @@ class ActionChooseOption(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
+        forget = forget_identity_if_any(tracker.slots)  # a menu number also ends a schedule check
         options = offered_last_turn(tracker.events) or payloads(response_buttons(domain, menu_response(MAIN)))
         entity = next(tracker.get_latest_entity_values("option_number"), None)
         number = typed_number(str(entity if entity is not None else tracker.latest_message.get("text") or ""))
         if number is None or not 1 <= number <= len(options):
             dispatcher.utter_message(response=UNKNOWN_OPTION_RESPONSE)
-            return [SlotSet(OFFERED_OPTIONS, options)]
-        return perform(parse_payload(options[number - 1]), dispatcher, tracker, domain)
+            return [*forget, SlotSet(OFFERED_OPTIONS, options)]
+        return [*forget, *perform(parse_payload(options[number - 1]), dispatcher, tracker, domain)]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+from abc import ABC, abstractmethod
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,6 +30,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.dates import DateRejection, format_date, format_day_and_date, format_time, parse_birth_date
 from actions.dates import looks_like_a_date as _looks_like_a_date
+from actions.identity import forget_identity, forget_nik_and_birth_date
 from actions.menu import utter_answer
 from actions.registry_client import (
     CodeEnded,
@@ -73,21 +75,13 @@ LOCK_WAIT_UNKNOWN = "beberapa saat"  # {lock_wait} when the registry did not say
 RESPONSE_CANCELLED = "utter_schedule_cancelled"
 RESPONSE_EXPIRED = "utter_schedule_expired"
 RESPONSE_NO_APPOINTMENT = "utter_schedule_no_appointment"
+ASKED_AGAIN_SUFFIX = "_again"  # utter_ask_<slot>_again: the short hint when a slot is asked again
 HOW_TO_REGISTER_TOPIC = "cara_daftar"  # a FAQ answer: sent like every answer, with the way on
 
 # Used only when the environment has no usable key: the lookup then apologises anyway, but the
 # form keeps working and nothing is stored unsealed.
 _FALLBACK_KEY = secrets.token_bytes(32)
 _FALLBACK_TTL_SECONDS = 1800
-
-
-def forget_identity() -> list[EventType]:
-    """Events that clear what the person typed, and any code: after every lookup and on ``batal``."""
-    return [*_forget_nik_and_birth_date(), SlotSet(CHALLENGE_SLOT, None), SlotSet(CODE_SLOT, None)]
-
-
-def _forget_nik_and_birth_date() -> list[EventType]:
-    return [SlotSet(NIK_SLOT, None), SlotSet(BIRTH_DATE_SLOT, None)]
 
 
 def read_code(text: str) -> str | None:
@@ -238,6 +232,39 @@ class ValidateScheduleForm(FormValidationAction):
         return slots
 
 
+class _AskForSlot(Action, ABC):
+    """Asks for one slot of the form: the whole explanation the first time, a short hint after.
+
+    The form asks again whenever a message did not fill the slot (the validation has already said
+    what was wrong); repeating the whole introduction then reads like the bot did not listen, and
+    hides the way out. Rasa hands this action the tracker before the form's new ``requested_slot``
+    is set, so the slot already being requested means: asked before, in this run of the form.
+    """
+
+    @property
+    @abstractmethod
+    def slot(self) -> str:
+        """The form's slot this action asks for."""
+
+    def name(self) -> str:
+        return f"action_ask_{self.slot}"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        again = tracker.get_slot(REQUESTED_SLOT) == self.slot
+        dispatcher.utter_message(response=f"utter_ask_{self.slot}{ASKED_AGAIN_SUFFIX if again else ''}")
+        return []
+
+
+class ActionAskScheduleNik(_AskForSlot):
+    slot = NIK_SLOT
+
+
+class ActionAskScheduleBirthDate(_AskForSlot):
+    slot = BIRTH_DATE_SLOT
+
+
 class ActionLookupSchedule(Action):
     """Asks the registry once the form has both answers, answers the person, and forgets both."""
 
@@ -277,7 +304,7 @@ class ActionLookupSchedule(Action):
             log.info("schedule lookup: a code went to the number on file; the form asks for it")
             dispatcher.utter_message(text=result.message)
             challenge = sealer.seal(result.challenge_id, tracker.sender_id)
-            return [*_forget_nik_and_birth_date(), SlotSet(CHALLENGE_SLOT, challenge), FollowupAction(FORM)]
+            return [*forget_nik_and_birth_date(), SlotSet(CHALLENGE_SLOT, challenge), FollowupAction(FORM)]
         if isinstance(result, NoMatch):
             log.info("schedule lookup: no match; offering another try")
             dispatcher.utter_message(

@@ -15,7 +15,10 @@ of the semantic ranking means the menu: a health answer is never guessed.
 ``verify_answer`` is the same comparison for an answer Rasa *is* sure about: it stands when the
 semantic search does not clearly prefer another topic, and becomes a "did you mean" otherwise.
 
-Thresholds are calibrated end to end on the held-out split by ``actions/semantic/end_to_end.py``.
+``decide`` is the one place that picks the answer from the parse and the semantic ranking: the
+FAQ actions (``actions.fallback``) and the end-to-end evaluation the training gate decides on
+(``actions.semantic.end_to_end``) both call it. Thresholds are calibrated end to end on the
+held-out split by ``actions/semantic/end_to_end.py``.
 """
 
 from __future__ import annotations
@@ -25,13 +28,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from actions.semantic.faq_index import FAQ_PREFIX, Match
+from core.parse import FALLBACK_INTENT, answer_ranking
 
 Kind = Literal["answer", "clarify", "menu"]
 ANSWER: Kind = "answer"
 CLARIFY: Kind = "clarify"
 MENU: Kind = "menu"
 MAX_OPTIONS = 3
-RETRIEVAL_INTENT = "faq"
 
 
 @dataclass(frozen=True)
@@ -89,13 +92,8 @@ class RasaAnswers:
 
     @classmethod
     def from_parse(cls, parse: Mapping[str, Any]) -> RasaAnswers:
-        selectors = parse.get("response_selector") or {}
-        selector = selectors.get(RETRIEVAL_INTENT) or selectors.get("default") or {}
-        ranking = [entry for entry in selector.get("ranking") or [] if entry.get("intent_response_key")]
-        if not ranking:
-            return cls()
-        labels = tuple(str(entry["intent_response_key"]) for entry in ranking)
-        return cls(labels, float(ranking[0].get("confidence") or 0.0))
+        ranking = answer_ranking(parse)
+        return cls(tuple(answer.label for answer in ranking), ranking[0].confidence) if ranking else cls()
 
 
 def _faq(ranked: Sequence[Match]) -> list[Match]:
@@ -168,3 +166,23 @@ def verify_answer(ranked: Sequence[Match], rasa: RasaAnswers, t: StageThresholds
         return Decision(ANSWER, (label,), "semantic search agrees")
     options = candidates(ranked, rasa, t, first=label, min_score=float("-inf"))
     return Decision(CLARIFY, options, "semantic search prefers another topic")
+
+
+def decide(
+    intent: str,
+    rasa: RasaAnswers,
+    ranked: Sequence[Match] | None,
+    check: bool = True,
+    t: StageThresholds = THRESHOLDS,
+) -> Decision:
+    """What a FAQ question gets, from Rasa's gated intent (``faq`` sure, ``nlu_fallback`` not),
+    its answers and the semantic ranking (None: the search is unavailable, or not asked).
+
+    Without a ranking a health answer is given only where Rasa is sure; ``check`` off keeps every
+    answer Rasa is sure about (``TANYAVAKSIN_ANSWER_CHECK``).
+    """
+    if intent == FALLBACK_INTENT:
+        return decide_uncertain(ranked, rasa, t) if ranked else Decision(MENU, reason="no search")
+    if rasa.best is None:
+        return Decision(MENU, reason="no answer selected")
+    return verify_answer(ranked, rasa, t) if ranked and check else Decision(ANSWER, (rasa.best,))

@@ -1,6 +1,6 @@
 """The action server as ``make run`` starts it: rasa-sdk's app, callable only by Rasa.
 
-``python -m actions.server`` (settings: actions/settings.py ``ActionServerSettings``).
+``python -m actions.server`` (settings: actions/settings.py ``ActionSettings``).
 
 rasa-sdk 3.21.1 has no authentication on its HTTP server (TLS and, for gRPC only, client
 certificates) and listens on ``SANIC_HOST`` or 0.0.0.0. Anyone who reached it could run
@@ -32,7 +32,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions import semantic_search
-from actions.settings import ActionServerSettings, SettingsError, load_server_settings, load_settings
+from actions.settings import ActionSettings, SettingsError, load_server_settings
 
 log = logging.getLogger("actions.server")  # also when run as __main__
 
@@ -48,28 +48,26 @@ def is_authorised(header: str | None, token: str) -> bool:
     return hmac.compare_digest(presented.encode("utf-8", "surrogatepass"), token.encode())
 
 
-async def registry_status(timeout_seconds: float) -> str:
-    """``ok``, ``unreachable`` (down, slow or failing) or ``not configured``."""
-    try:
-        registry_url = load_settings().registry_url
-    except SettingsError:
+async def registry_status(settings: ActionSettings) -> str:
+    """``ok``, ``unreachable`` (down, slow or failing) or ``not configured`` (no service token)."""
+    if not settings.registry_service_token.get_secret_value():
         return "not configured"
     try:
-        async with httpx.AsyncClient(timeout=timeout_seconds) as client:
-            answer = await client.get(f"{registry_url.rstrip('/')}/health")
+        async with httpx.AsyncClient(timeout=settings.action_server_health_timeout_seconds) as client:
+            answer = await client.get(f"{settings.registry_url.rstrip('/')}/health")
     except httpx.HTTPError:
         return "unreachable"
     return "ok" if answer.status_code == 200 else "unreachable"
 
 
-async def health_report(settings: ActionServerSettings) -> dict[str, Any]:
+async def health_report(settings: ActionSettings) -> dict[str, Any]:
     search = semantic_search.status()
-    registry = await registry_status(settings.action_server_health_timeout_seconds)
+    registry = await registry_status(settings)
     status = "ok" if search == "loaded" and registry == "ok" else "degraded"
     return {"status": status, "semantic_search": search, "registry": registry}
 
 
-def secure_app(app: Sanic, settings: ActionServerSettings) -> Sanic:
+def secure_app(app: Sanic, settings: ActionSettings) -> Sanic:
     """rasa-sdk's app behind the token, with the health report in place of its plain ``ok``.
 
     Request middleware runs before any route handler, so a request without the token never
@@ -91,7 +89,7 @@ def secure_app(app: Sanic, settings: ActionServerSettings) -> Sanic:
     return app
 
 
-def build_app(settings: ActionServerSettings) -> Sanic:
+def build_app(settings: ActionSettings) -> Sanic:
     """The app with every action of the ``actions`` package, no CORS (no browser calls it)."""
     executor = ActionExecutor()
     executor.register_package(ACTIONS_PACKAGE)

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Creates or updates one virtual environment; does nothing when it is already up to date.
-# usage: scripts/setup_env.sh NAME PYTHON_VERSION   (reads requirements/NAME.in and NAME.lock)
+# usage: scripts/setup_env.sh NAME PYTHON_VERSION   (reads requirements/NAME.in, the files it
+# includes, and NAME.lock)
 set -euo pipefail
 name=$1
 want=$2
 root=$(cd "$(dirname "$0")/.." && pwd)
 venv="$root/.venvs/$name"
 stamp="$venv/.requirements.sha256"
-wanted_hash=$(cat "$root/requirements/$name.in" "$root/requirements/$name.lock" | sha256sum | cut -d' ' -f1)
+# requirements/NAME.in includes each deployable's own requirements.in (-r); all of them count.
+included=$(sed -n 's/^-r \.\.\///p' "$root/requirements/$name.in" | sed "s#^#$root/#")
+wanted_hash=$(cat "$root/requirements/$name.in" $included "$root/requirements/$name.lock" | sha256sum | cut -d' ' -f1)
 
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted_hash" ] && [ -x "$venv/bin/python" ]; then
   exit 0

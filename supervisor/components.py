@@ -1,14 +1,15 @@
 """What the assistant is made of: each server's command and the URL that says it is up.
 
-The commands are those ``make run`` always ran; the environment (ports, databases, secrets) comes
-from scripts/run_assistant.sh and is passed on to every process unchanged.
+The commands are those ``make run`` always ran; the environment (ports, databases, secrets) is the
+one supervisor/environment.py prepared, passed on to every process unchanged.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from supervisor.settings import SupervisorSettings
+from actions.settings import ActionSettings
+from supervisor.settings import ROOT, SupervisorSettings
 
 REGISTRY = "registry"
 REVIEW_APP = "review app"
@@ -25,9 +26,9 @@ class ComponentSpec:
 
 def assistant_components(settings: SupervisorSettings) -> list[ComponentSpec]:
     """In start order: the registry and the review app first, Rasa (the slowest) last."""
-    actions_python = str(settings.root / ".venvs" / "actions" / "bin" / "python")
-    rasa = str(settings.root / ".venvs" / "rasa" / "bin" / "rasa")
-    project = settings.root / "rasa_project"
+    actions_python = str(ROOT / ".venvs" / "actions" / "bin" / "python")
+    rasa = str(ROOT / ".venvs" / "rasa" / "bin" / "rasa")
+    project = ROOT / "rasa_project"
     return [
         ComponentSpec(
             REGISTRY,
@@ -44,13 +45,13 @@ def assistant_components(settings: SupervisorSettings) -> list[ComponentSpec]:
         ComponentSpec(
             ACTION_SERVER,
             (actions_python, "-m", "actions.server"),
-            f"http://127.0.0.1:{settings.action_port}/health",
+            f"http://127.0.0.1:{ActionSettings().action_port}/health",
         ),
         # The HTTP API (token-protected) lets the training gate swap in a new model and the review
         # app hand a conversation back from an officer (trigger_intent).
         ComponentSpec(
             RASA_SERVER,
-            (rasa, "run", "--model", settings.model_path, "--port", str(settings.rasa_port),
+            (rasa, "run", "--model", settings.model, "--port", str(settings.rasa_port),
              "--interface", settings.rasa_interface,
              "--enable-api", "--auth-token", settings.rasa_api_token.get_secret_value(),
              "--endpoints", str(project / "endpoints.yml"),

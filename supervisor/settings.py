@@ -1,4 +1,4 @@
-"""The supervisor's settings, read once from the environment (scripts/run_assistant.sh exports them)."""
+"""The supervisor's settings, read once from the environment that supervisor/environment.py prepares."""
 
 from __future__ import annotations
 
@@ -7,28 +7,40 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.ports import RASA_PORT, REGISTRY_PORT, REVIEW_PORT, SUPERVISOR_PORT
+
 ROOT = Path(__file__).resolve().parents[1]
+MODELS = ROOT / "models"
 
 
 class SupervisorSettings(BaseSettings):
-    """Where each server listens, and how hard the supervisor tries to keep them up."""
+    """Where each server listens, and how hard the supervisor tries to keep them up.
+
+    The action server's port is the action server's own setting (actions/settings.py), read there.
+    """
 
     model_config = SettingsConfigDict(extra="ignore")
 
-    root: Path = ROOT
+    # Databases, secrets and logs of the run: owner-only.
     run_dir: Path = ROOT / ".run"
-    model_path: str = str(ROOT / "models")
-    rasa_port: int = Field(default=5005, ge=1, le=65535)
+    # Empty: models/live.tar.gz (the model the training gate made live) if there is one, else the newest.
+    model_path: str = ""
+    rasa_port: int = Field(default=RASA_PORT, ge=1, le=65535)
     # Loopback unless a deployment puts a reverse proxy (TLS, the public WhatsApp webhook) in front.
     rasa_interface: str = "127.0.0.1"
-    action_port: int = Field(default=5055, ge=1, le=65535)
-    registry_port: int = Field(default=8077, ge=1, le=65535)
-    review_port: int = Field(default=8078, ge=1, le=65535)
-    rasa_api_token: SecretStr = Field(min_length=1)
+    registry_port: int = Field(default=REGISTRY_PORT, ge=1, le=65535)
+    review_port: int = Field(default=REVIEW_PORT, ge=1, le=65535)
+    # Generated into $RUN_DIR/secrets.env when not set; the training gate uses it to swap models.
+    rasa_api_token: SecretStr = SecretStr("")
+    # The review app's "admin" on a new run folder; generated into $RUN_DIR/secrets.env when not set.
+    review_admin_password: SecretStr = SecretStr("")
+    # Rasa's tracker store (rasa_project/endpoints.yml), which the review app reads too.
+    tracker_db_dialect: str = "sqlite"
+    tracker_db: str = ""  # empty: $RUN_DIR/tracker.db
 
     # The health endpoint: loopback only, it names the processes and their state.
     supervisor_host: str = "127.0.0.1"
-    supervisor_port: int = Field(default=8079, ge=1, le=65535)
+    supervisor_port: int = Field(default=SUPERVISOR_PORT, ge=1, le=65535)
     # A process that dies comes back after 1 s, then 2, 4 … up to a minute while it keeps dying;
     # one that stayed up for `stable` seconds starts again from 1 s.
     supervisor_backoff_initial_seconds: float = Field(default=1.0, gt=0)
@@ -38,3 +50,12 @@ class SupervisorSettings(BaseSettings):
     supervisor_health_timeout_seconds: float = Field(default=2.0, gt=0)
     # On Ctrl-C each server gets this long to finish; then it is killed.
     supervisor_stop_timeout_seconds: float = Field(default=20.0, gt=0)
+
+    @property
+    def model(self) -> str:
+        live = MODELS / "live.tar.gz"
+        return self.model_path or str(live if live.exists() else MODELS)
+
+    @property
+    def tracker_database(self) -> str:
+        return self.tracker_db or str(self.run_dir / "tracker.db")

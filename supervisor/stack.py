@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import httpx
 
 from supervisor.components import RASA_SERVER, REVIEW_APP, ComponentSpec, assistant_components
+from supervisor.environment import SECRETS_FILE
 from supervisor.health import HealthServer, health_server
 from supervisor.process import Backoff, State, Supervised
 from supervisor.settings import SupervisorSettings
@@ -48,7 +49,7 @@ async def announce(components: Sequence[Supervised], settings: SupervisorSetting
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(review.first_up.wait(), _REVIEW_GRACE_SECONDS)
     if review.state is State.UP:
-        secrets_file = settings.run_dir / "secrets.env"
+        secrets_file = settings.run_dir / SECRETS_FILE
         print(
             f"Review app: http://localhost:{settings.review_port} "
             f"(admin; password: REVIEW_ADMIN_PASSWORD in {secrets_file})",

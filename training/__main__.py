@@ -1,13 +1,15 @@
 """``python -m training {train,rollback,activate,list,predict}`` (Rasa env).
 
-    train     validate, train into models/archive/, evaluate on the held-out split, record in
-              models/registry.json, and make it live unless it is worse than the live model
+    train     validate, train the Rasa model and build the semantic index into models/archive/,
+              evaluate both end to end on the held-out split, record them as one version in
+              models/registry.json, and make it live unless it is worse than the live version
     rollback  make the previously live model live again
     activate  make a registered model live by hand (e.g. one the gate refused)
     list      the registered models with their metrics and status
     predict   how the live model routes messages (one JSON line each)
 
-Activation also hot-swaps a running Rasa server when $RASA_URL and $RASA_API_TOKEN are set.
+Activation also hot-swaps a running Rasa server when $RASA_URL and $RASA_API_TOKEN are set; the
+action server picks up the live version's index from the registry by itself.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from training.registry import RegistryError
+from core.model_registry import RegistryError
+from training.settings import SettingsError, actions_python
 
 
 def parser() -> argparse.ArgumentParser:
@@ -40,6 +43,10 @@ def parser() -> argparse.ArgumentParser:
     train.add_argument("--heldout", type=Path, default=Path("data/heldout"))
     train.add_argument("--force", action="store_true", help="train even if this data and config were trained")
     train.add_argument("--strict", action="store_true", help="exit code 3 when the gate refuses")
+    train.add_argument(
+        "--actions-python", help="the actions env's Python (default $TANYAVAKSIN_ACTIONS_PYTHON)"
+    )
+    train.add_argument("--report", type=Path, default=Path("reports/gate.md"), help="the gate's report file")
     with_models("rollback", "make the previously live model live again")
     activate = with_models("activate", "make a registered model live by hand")
     activate.add_argument("model_id")
@@ -63,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
                 models=args.models,
                 force=args.force,
                 strict=args.strict,
+                actions_python=actions_python(args.actions_python),
+                report=args.report,
             )
             return trainer.train(options)
         if args.command == "rollback":
@@ -72,8 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "list":
             return trainer.list_models(args.models)
         return trainer.predict(args.models, args.texts)
-    except RegistryError as error:
-        print(f"registry: {error}", file=sys.stderr)
+    except (RegistryError, SettingsError) as error:
+        print(f"{type(error).__name__}: {error}", file=sys.stderr)
         return 2
 
 

@@ -1,8 +1,12 @@
-"""A model's held-out metrics for the gate, measured like ``make eval`` (its functions).
+"""A version's end-to-end figures on the held-out split, for the gate: what recipients get.
 
-Each evaluation is also written next to the archived model (``archive/<id>.eval.json``) with a
-hash of the held-out files, so the live model is only evaluated again when the split changed:
-the gate must compare both models on the same messages.
+One half per environment. Here (Rasa env) the version's Rasa model parses every held-out message;
+the parses are kept next to the model (``archive/<id>.parses.json``, with a hash of the split), so
+a model is parsed again only when the split changed. The actions env's
+``actions.semantic.end_to_end`` then decides every message with the version's own semantic index
+and the action server's decision code (``actions.second_stage.decide``) and writes the outcome
+shares as JSON (``archive/<id>.e2e/end_to_end.json``). That second half runs every time, for the
+live model too, so both are judged by the decision code that will serve them.
 """
 
 from __future__ import annotations
@@ -11,39 +15,27 @@ import asyncio
 import json
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from training.hashing import digest, files_of
-from training.heldout import read_labelled_messages
-from training.heldout_parse import parse_all, summarise
-from training.outcomes import prediction_from_parse
+from training.heldout import heldout_hash, read_labelled_messages
+from training.heldout_parse import parse_all, parse_records
+from training.settings import run_actions
 
-SIDECAR_SUFFIX = ".eval.json"
+PARSES_SUFFIX = ".parses.json"
+END_TO_END_SUFFIX = ".e2e"
+END_TO_END_MODULE = "actions.semantic.end_to_end"
+
+
+class EvaluationError(RuntimeError):
+    """The end-to-end evaluation in the actions env failed."""
 
 
 @dataclass(frozen=True)
 class Evaluation:
-    metrics: dict[str, float]
+    metrics: dict[str, float]  # core.model_registry.METRIC_NAMES
     faq_messages: int
-    heldout_hash: str
-    summary: dict[str, Any]
-
-
-def heldout_hash(heldout: Path) -> str:
-    return digest(files_of([heldout]))
-
-
-def metrics_of(summary: dict[str, Any]) -> dict[str, float]:
-    """The registry's five fractions from ``evaluate.summarise``'s summary."""
-    return {
-        "faq_right": float(summary["faq_answers"]["right"]),
-        "faq_wrong": float(summary["faq_answers"]["wrong"]),
-        "faq_fallback": float(summary["faq_answers"]["fallback"]),
-        "all_right": float(summary["all_messages_gated"]["right"]),
-        "routing": float(summary["routing_accuracy_raw"]),
-    }
 
 
 def quiet_rasa() -> None:
@@ -57,43 +49,37 @@ def quiet_rasa() -> None:
     configure_structlog(logging.WARNING)
 
 
-def evaluate_model(model_file: Path, heldout: Path) -> Evaluation:
+def sibling(model_file: Path, suffix: str) -> Path:
+    return model_file.with_name(model_file.name.removesuffix(".tar.gz") + suffix)
+
+
+def heldout_parses(model_file: Path, heldout: Path, echo: Callable[[str], None]) -> Path:
+    """The file of the model's parses of the split, parsed now unless stored for this split."""
+    target, split = sibling(model_file, PARSES_SUFFIX), heldout_hash(heldout)
+    try:
+        if json.loads(target.read_text(encoding="utf-8"))["heldout_hash"] == split:
+            return target
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
     messages = read_labelled_messages(heldout)
     if not messages:
         raise FileNotFoundError(f"no labelled held-out messages in {heldout}")
+    echo(f"parsing {heldout} with {model_file.name}")
     quiet_rasa()
     parses = asyncio.run(parse_all(model_file, messages))
-    summary = summarise(messages, [prediction_from_parse(parse) for parse in parses])
-    return Evaluation(
-        metrics=metrics_of(summary),
-        faq_messages=int(summary["faq_answers"]["count"]),
-        heldout_hash=heldout_hash(heldout),
-        summary=summary,
-    )
+    payload = {"heldout_hash": split, "parses": parse_records(messages, parses)}
+    target.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+    return target
 
 
-def sidecar_path(model_file: Path) -> Path:
-    return model_file.with_name(model_file.name.removesuffix(".tar.gz") + SIDECAR_SUFFIX)
-
-
-def write_sidecar(model_file: Path, evaluation: Evaluation) -> None:
-    payload = {
-        "heldout_hash": evaluation.heldout_hash,
-        "faq_messages": evaluation.faq_messages,
-        "metrics": evaluation.metrics,
-        "summary": evaluation.summary,
-    }
-    sidecar_path(model_file).write_text(json.dumps(payload, indent=2, ensure_ascii=False), "utf-8")
-
-
-def read_sidecar(model_file: Path) -> Evaluation | None:
-    try:
-        raw = json.loads(sidecar_path(model_file).read_text(encoding="utf-8"))
-        return Evaluation(
-            metrics={key: float(value) for key, value in raw["metrics"].items()},
-            faq_messages=int(raw["faq_messages"]),
-            heldout_hash=str(raw["heldout_hash"]),
-            summary=dict(raw["summary"]),
-        )
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None
+def end_to_end(
+    model_file: Path, index: Path, heldout: Path, python: str, echo: Callable[[str], None]
+) -> Evaluation:
+    """The version's end-to-end figures: Rasa's parses here, the decisions in the actions env."""
+    parses = heldout_parses(model_file, heldout, echo)
+    out = sibling(model_file, END_TO_END_SUFFIX)
+    arguments = ["--parses", str(parses), "--index", str(index), "--out", str(out)]
+    if run_actions(python, END_TO_END_MODULE, arguments) != 0:
+        raise EvaluationError(f"{END_TO_END_MODULE} failed for {model_file.name} with {index}")
+    report = json.loads((out / "end_to_end.json").read_text(encoding="utf-8"))
+    return Evaluation({k: float(v) for k, v in report["metrics"].items()}, int(report["faq_messages"]))

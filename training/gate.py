@@ -1,6 +1,8 @@
-"""The evaluation gate: a candidate replaces the live model only if it is not worse.
+"""The evaluation gate: a candidate version replaces the live one only if it is not worse.
 
-Both are measured on the same held-out split. The candidate passes when
+Both are measured end to end (Rasa and the second stage, ``training.evaluation``) on the same
+held-out split, by the share of FAQ questions given the right answer and a wrong one; "did you
+mean" with the right topic is reported beside them. The candidate passes when
 
     faq_right >= live.faq_right - tolerance   and   faq_wrong <= live.faq_wrong + tolerance
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 
+from core.model_registry import digest, files_of
 from core.nlu_yaml import read_labelled
 
 
@@ -19,3 +20,8 @@ class LabelledMessage:
 def read_labelled_messages(path: Path) -> list[LabelledMessage]:
     """All intent examples of one YAML file, or of every YAML file under a folder."""
     return [LabelledMessage(text, label) for text, label in read_labelled([path], yaml.safe_load)]
+
+
+def heldout_hash(heldout: Path) -> str:
+    """The split's fingerprint: stored parses are reused only for the split they were made on."""
+    return digest(files_of([heldout]))

@@ -1,9 +1,9 @@
 """``make eval``: how the newest model answers the held-out split.
 
-Prints FAQ right / wrong / fallback rates, routing accuracy over all messages,
-per-label precision and recall, the worst confusions and a threshold sweep for
-the fallback gates; writes ``report.md``, ``metrics.json`` and
-``confusion_matrix.png`` to the output folder.
+Prints Rasa's FAQ right / wrong / fallback rates, routing accuracy over all messages, per-label
+precision and recall and the worst confusions; writes ``report.md``, ``metrics.json``,
+``parses.json`` (for ``actions.semantic.end_to_end``: what recipients get, and the calibration of
+the thresholds) and ``confusion_matrix.png`` to the output folder.
 """
 
 from __future__ import annotations
@@ -16,19 +16,15 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from training.heldout import LabelledMessage, read_labelled_messages
+from training.heldout import LabelledMessage, heldout_hash, read_labelled_messages
 from training.outcomes import (
     Prediction,
-    gate,
     is_faq,
     prediction_from_parse,
     rates,
 )
 
 PARSE_KEYS = ("intent", "intent_ranking", "response_selector")
-SWEEP_INTENT = (0.3, 0.4, 0.5, 0.6)
-SWEEP_ANSWER = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
-SWEEP_MARGIN = (0.0, 0.1, 0.2)
 
 
 async def parse_all(model_path: Path, messages: list[LabelledMessage]) -> list[dict[str, Any]]:
@@ -36,6 +32,14 @@ async def parse_all(model_path: Path, messages: list[LabelledMessage]) -> list[d
 
     agent = Agent.load(str(model_path))
     return [await agent.parse_message(message.text) for message in messages]
+
+
+def parse_records(messages: list[LabelledMessage], parses: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The parses as ``actions.semantic.end_to_end`` reads them: text, label, Rasa's parse."""
+    return [
+        {"text": m.text, "label": m.label, "parse": {k: parse.get(k) for k in PARSE_KEYS}}
+        for m, parse in zip(messages, parses)
+    ]
 
 
 def latest_model(path: Path) -> Path:
@@ -77,30 +81,6 @@ def summarise(messages: list[LabelledMessage], predictions: list[Prediction]) ->
             {"label": gold, "predicted": guess, "count": n} for (gold, guess), n in confusions
         ],
     }
-
-
-def sweep(messages: list[LabelledMessage], predictions: list[Prediction]) -> list[dict[str, Any]]:
-    """FAQ right/wrong/fallback and out-of-FAQ accuracy for other gate thresholds."""
-    labels = [message.label for message in messages]
-    faq = [i for i, label in enumerate(labels) if is_faq(label)]
-    rows = []
-    for intent_threshold in SWEEP_INTENT:
-        for answer_threshold in SWEEP_ANSWER:
-            for margin in SWEEP_MARGIN:
-                gated = [gate(p, intent_threshold, answer_threshold, margin) for p in predictions]
-                faq_rates = rates([labels[i] for i in faq], [gated[i] for i in faq])
-                all_rates = rates(labels, gated)
-                rows.append(
-                    {
-                        "intent_threshold": intent_threshold,
-                        "answer_threshold": answer_threshold,
-                        "answer_margin": margin,
-                        "faq_right": faq_rates.right,
-                        "faq_wrong": faq_rates.wrong,
-                        "all_right": all_rates.right,
-                    }
-                )
-    return rows
 
 
 def plot_confusion(labels: list[str], predicted: list[str], target: Path) -> None:
@@ -152,21 +132,6 @@ def format_summary(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def format_sweep(rows: list[dict[str, Any]]) -> str:
-    best = sorted(
-        (row for row in rows if row["faq_wrong"] <= 0.03),
-        key=lambda row: (-row["faq_right"], -row["all_right"]),
-    )[:8]
-    lines = ["gate thresholds (intent, answer, margin) with FAQ wrong <= 3%, best first:"]
-    for row in best:
-        lines.append(
-            f"  {row['intent_threshold']:.2f} {row['answer_threshold']:.2f}"
-            f" {row['answer_margin']:.2f}  FAQ right {row['faq_right']:.1%}"
-            f"  wrong {row['faq_wrong']:.1%}  all right {row['all_right']:.1%}"
-        )
-    return "\n".join(lines)
-
-
 def evaluate(model: Path, heldout: Path, out: Path) -> dict[str, Any]:
     messages = read_labelled_messages(heldout)
     model_path = latest_model(model)
@@ -183,13 +148,10 @@ def evaluate(model: Path, heldout: Path, out: Path) -> dict[str, Any]:
     ]
     (out / "errors.json").write_text(json.dumps(errors, indent=2, ensure_ascii=False), "utf-8")
     # every parse, for evaluations downstream of NLU (e.g. the action server's second stage)
-    parsed = [
-        {"text": m.text, "label": m.label, "parse": {k: parse.get(k) for k in PARSE_KEYS}}
-        for m, parse in zip(messages, parses)
-    ]
+    parsed = {"heldout_hash": heldout_hash(heldout), "parses": parse_records(messages, parses)}
     (out / "parses.json").write_text(json.dumps(parsed, ensure_ascii=False), "utf-8")
     plot_confusion([m.label for m in messages], [p.gated for p in predictions], out / "confusion_matrix.png")
-    text = format_summary(summary) + "\n\n" + format_sweep(sweep(messages, predictions))
+    text = format_summary(summary)
     (out / "report.md").write_text(
         f"# Held-out evaluation of {model_path.name}\n\n```\n{text}\n```\n\n"
         "![confusion matrix](confusion_matrix.png)\n",

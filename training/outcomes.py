@@ -11,8 +11,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-FALLBACK = "nlu_fallback"
-RETRIEVAL_INTENT = "faq"
+from core.parse import FALLBACK_INTENT as FALLBACK
+from core.parse import RETRIEVAL_INTENT, answer_ranking, intent_name
 
 RIGHT = "right"
 WRONG = "wrong"
@@ -23,32 +23,24 @@ FALLBACK_WAY = "fallback"
 class Prediction:
     gated: str
     raw: str
-    intent_confidence: float
     answer_confidences: tuple[float, ...]  # ResponseSelector ranking, best first
-
-
-def _answer_ranking(parse: dict[str, Any]) -> list[dict[str, Any]]:
-    selectors = parse.get("response_selector", {})
-    selector = selectors.get(RETRIEVAL_INTENT) or selectors.get("default") or {}
-    return list(selector.get("ranking") or [])
 
 
 def _full_name(intent: str, parse: dict[str, Any]) -> str:
     if intent != RETRIEVAL_INTENT:
         return intent
-    ranking = _answer_ranking(parse)
-    return str(ranking[0]["intent_response_key"]) if ranking else RETRIEVAL_INTENT
+    ranking = answer_ranking(parse)
+    return ranking[0].label if ranking else RETRIEVAL_INTENT
 
 
 def prediction_from_parse(parse: dict[str, Any]) -> Prediction:
     ranking = [entry for entry in parse.get("intent_ranking", []) if entry["name"] != FALLBACK]
     top: dict[str, Any] = ranking[0] if ranking else {"name": FALLBACK, "confidence": 0.0}
-    gated_intent = parse["intent"]["name"]
+    gated_intent = intent_name(parse)
     return Prediction(
         gated=FALLBACK if gated_intent == FALLBACK else _full_name(gated_intent, parse),
         raw=_full_name(top["name"], parse),
-        intent_confidence=float(top["confidence"]),
-        answer_confidences=tuple(float(e["confidence"]) for e in _answer_ranking(parse)),
+        answer_confidences=tuple(answer.confidence for answer in answer_ranking(parse)),
     )
 
 
@@ -59,24 +51,6 @@ def outcome(label: str, predicted: str) -> str:
     if predicted == FALLBACK:
         return FALLBACK_WAY
     return WRONG
-
-
-def gate(
-    prediction: Prediction,
-    intent_threshold: float,
-    answer_threshold: float,
-    answer_margin: float,
-) -> str:
-    """Re-applies the fallback gates with other thresholds (for calibration)."""
-    if prediction.intent_confidence < intent_threshold:
-        return FALLBACK
-    if prediction.raw.startswith(RETRIEVAL_INTENT + "/"):
-        answers = prediction.answer_confidences
-        best = answers[0] if answers else 0.0
-        runner_up = answers[1] if len(answers) > 1 else 0.0
-        if best < answer_threshold or best - runner_up < answer_margin:
-            return FALLBACK
-    return prediction.raw
 
 
 @dataclass(frozen=True)

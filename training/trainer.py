@@ -1,14 +1,15 @@
 """The commands behind ``python -m training``: train with the gate, roll back, activate,
 list and predict. Runs in the Rasa env; Rasa itself is called as a subprocess (like ``make``
 did) so training logs stream and Rasa's cache (``.rasa/cache`` under the working directory)
-keeps working.
+keeps working. A version is the Rasa model and the semantic index built from the same data
+(``core.model_registry``); the index is built and the version evaluated end to end by the actions
+env (``training.settings``), and the two go live, or stay out, together.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -19,23 +20,16 @@ from typing import Any
 
 import yaml
 
-from training import registry as reg
-from training.evaluation import (
-    Evaluation,
-    evaluate_model,
-    heldout_hash,
-    quiet_rasa,
-    read_sidecar,
-    write_sidecar,
-)
+from core import model_registry as reg
+from training.evaluation import Evaluation, EvaluationError, end_to_end, quiet_rasa
 from training.gate import Decision, decide, percent, tolerance_for
-from training.hashing import config_hash, data_hash
+from training.hashing import config_hash
 from training.heldout import LabelledMessage, read_labelled_messages
 from training.heldout_parse import parse_all
 from training.hotswap import hot_swap
 from training.outcomes import is_faq, prediction_from_parse
+from training.settings import ROOT, project_environment, run_actions
 
-ROOT = Path(__file__).resolve().parents[1]
 EXIT_REFUSED_STRICT = 3
 HAND_REASON = "activated by hand"
 
@@ -51,6 +45,8 @@ class TrainOptions:
     models: Path
     force: bool = False
     strict: bool = False
+    actions_python: str = ""  # the actions env's interpreter (training.settings)
+    report: Path = Path("reports/gate.md")
 
 
 def rasa_command() -> list[str]:
@@ -58,14 +54,8 @@ def rasa_command() -> list[str]:
     return [str(Path(sys.executable).parent / "rasa")]
 
 
-def rasa_environment() -> dict[str, str]:
-    """Rasa must import the project's components (``rasa_project.components...``)."""
-    paths = [str(ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
-    return {**os.environ, "PYTHONPATH": os.pathsep.join(dict.fromkeys(paths))}
-
-
 def run_rasa(arguments: Sequence[str]) -> int:
-    return subprocess.run([*rasa_command(), *arguments], env=rasa_environment(), check=False).returncode
+    return subprocess.run([*rasa_command(), *arguments], env=project_environment(), check=False).returncode
 
 
 def validate(options: TrainOptions) -> int:
@@ -120,23 +110,68 @@ def train_model(options: TrainOptions, model_id: str) -> int:
     )  # fmt: skip
 
 
-def evaluation_of(model_file: Path, heldout: Path, echo: Echo) -> Evaluation:
-    """The stored evaluation when it was made on this held-out split, else a new one."""
-    stored = read_sidecar(model_file)
-    if stored is not None and stored.heldout_hash == heldout_hash(heldout):
-        return stored
-    echo(f"evaluating {model_file.name} on {heldout}")
-    evaluation = evaluate_model(model_file, heldout)
-    write_sidecar(model_file, evaluation)
-    return evaluation
+def build_index(options: TrainOptions, index: Path) -> int:
+    """The version's semantic index from the same data, in the actions env (after provisioning the
+    embedding model, a no-op once done)."""
+    python = options.actions_python
+    data = ["--data", *map(str, options.data), "--domain", str(options.domain)]
+    code = run_actions(python, "actions.semantic.provision", [])
+    return code or run_actions(python, "actions.semantic.build", [*data, "--out", str(index)])
+
+
+def evaluate_version(model_file: Path, index: Path, options: TrainOptions, echo: Echo) -> Evaluation:
+    return end_to_end(model_file, index, options.heldout, options.actions_python, echo)
+
+
+def share(metrics: dict[str, float], name: str) -> str:
+    return percent(metrics[name]) if name in metrics else "-"
 
 
 def describe_metrics(metrics: dict[str, float]) -> str:
+    """The end-to-end outcome of the held-out FAQ questions, in words."""
     return (
-        f"FAQ right {percent(metrics['faq_right'])}, wrong {percent(metrics['faq_wrong'])}, "
-        f"fallback {percent(metrics['faq_fallback'])}; all messages right {percent(metrics['all_right'])}; "
-        f"routing {percent(metrics['routing'])}"
+        f'right answer {share(metrics, "faq_right")}, "did you mean" with the right topic '
+        f"{share(metrics, 'faq_clarified')}, wrong answer {share(metrics, 'faq_wrong')}, "
+        f"menu or other topics {share(metrics, 'faq_menu')}"
     )
+
+
+def gate_report(
+    candidate_id: str,
+    candidate: Evaluation,
+    live: reg.ModelEntry | None,
+    live_metrics: dict[str, float] | None,
+) -> list[str]:
+    """What the gate compared, in words: the lines printed and written to the report file."""
+    lines = [
+        f"End to end on the held-out split ({candidate.faq_messages} FAQ questions): what recipients get "
+        "from Rasa and the second stage",
+        f"  candidate {candidate_id}: {describe_metrics(candidate.metrics)}",
+    ]
+    if live is not None and live_metrics is not None:
+        return [*lines, f"  live {live.id}: {describe_metrics(live_metrics)}"]
+    return [*lines, "  live: none"]
+
+
+def write_report(target: Path, lines: list[str]) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    text = "\n".join(lines)
+    target.write_text(f"# Gate\n\n```\n{text}\n```\n", encoding="utf-8")
+
+
+def index_live_if_missing(options: TrainOptions, live: reg.ModelEntry, echo: Echo) -> int:
+    """A live model registered before versions held their index gets one, from the same data (the
+    data hash says so), so the action server finds it in the registry."""
+    if live.index:
+        return 0
+    echo(f"live model {live.id} has no semantic index of its own: building it from the same data")
+    folder = reg.index_folder(live.id)
+    if build_index(options, options.models / folder) != 0:
+        echo("building the semantic index failed: the live model stays without one")
+        return 1
+    with reg.update(options.models) as current:
+        current.entry(live.id).index = folder
+    return 0
 
 
 def activate_on_disk(models: Path, registry: reg.Registry, model_id: str, reason: str, echo: Echo) -> None:
@@ -178,7 +213,7 @@ def train(options: TrainOptions, echo: Echo = print) -> int:
         topics = ", ".join(unanswered)
         echo(f"FAQ topics without an utter_<topic> answer in the domain: {topics}; not training")
         return 1
-    hashes = (data_hash(options.data, options.domain), config_hash(options.config, ROOT))
+    hashes = (reg.data_hash(options.data, options.domain), config_hash(options.config, ROOT))
     registry = reg.load(models)
     same = [model for model in registry.same_inputs(*hashes) if model.path(models).is_file()]
     if same and not options.force:
@@ -186,7 +221,7 @@ def train(options: TrainOptions, echo: Echo = print) -> int:
         if previous.id == registry.live:
             relink_if_needed(models, registry, echo)
             echo(f"up to date: live model {previous.id} is from this data and config (--force retrains)")
-            return 0
+            return index_live_if_missing(options, previous, echo)
         echo(
             f"not retraining: {previous.id} was trained from this data and config and is {previous.status}"
             f" ({previous.reason}); live stays {registry.live}. `activate {previous.id}` makes it live,"
@@ -203,15 +238,23 @@ def train(options: TrainOptions, echo: Echo = print) -> int:
         echo(f"rasa train failed (exit code {code}): nothing recorded")
         return code or 1
 
-    candidate = evaluation_of(model_file, options.heldout, echo)
-    echo(f"candidate {model_id}: {describe_metrics(candidate.metrics)}")
+    index = models / reg.index_folder(model_id)
+    if build_index(options, index) != 0:
+        echo("building the semantic index failed: nothing recorded")
+        return 1
     live_before = registry.live_entry()
-    live_metrics = live_metrics_for(models, live_before, options.heldout, echo)
+    try:
+        candidate = evaluate_version(model_file, index, options, echo)
+        live_metrics = live_metrics_for(models, live_before, index, options, echo)
+    except EvaluationError as error:
+        echo(f"{error}: nothing recorded")
+        return 1
     decision = decide(candidate.metrics, live_metrics, tolerance_for(candidate.faq_messages))
 
     entry = reg.ModelEntry(
         id=model_id,
         file=reg.archive_file(model_id),
+        index=reg.index_folder(model_id),
         trained_at=started.isoformat(timespec="seconds"),
         data_hash=hashes[0],
         config_hash=hashes[1],
@@ -220,9 +263,7 @@ def train(options: TrainOptions, echo: Echo = print) -> int:
         reason=decision.reason,
     )
     with reg.update(models) as current:
-        current.add(entry)
-        if live_before is not None and live_metrics is not None and current.live == live_before.id:
-            current.entry(live_before.id).metrics = dict(live_metrics)  # now measured on this split
+        current.add(entry)  # a refused version changes nothing else: the live entry stays as it is
         if decision.activate and current.live != (live_before.id if live_before else None):
             decision = Decision(False, "the live model changed while this one trained: compare again")
             current.entry(model_id).reason = decision.reason
@@ -230,25 +271,37 @@ def train(options: TrainOptions, echo: Echo = print) -> int:
             activate_on_disk(models, current, model_id, decision.reason, echo)
         activated = current.entry(model_id)
 
+    live_name = live_before.id if live_before else "none"
+    verdict = (
+        f"LIVE {model_id}: {decision.reason}"
+        if decision.activate
+        else f"REFUSED {model_id}: {decision.reason}. Live stays {live_name}; version kept in {entry.file}."
+    )
+    report = [*gate_report(model_id, candidate, live_before, live_metrics), verdict]
+    for line in report:
+        echo(line)
+    write_report(options.report, report)
     if not decision.activate:
-        live_name = live_before.id if live_before else "none"
-        echo(f"REFUSED {model_id}: {decision.reason}. Live stays {live_name}; model kept in {entry.file}.")
         return EXIT_REFUSED_STRICT if options.strict else 0
-    echo(f"LIVE {model_id}: {decision.reason}")
     report_swap(models, activated, echo)
     return 0
 
 
 def live_metrics_for(
-    models: Path, live: reg.ModelEntry | None, heldout: Path, echo: Echo
+    models: Path, live: reg.ModelEntry | None, candidate_index: Path, options: TrainOptions, echo: Echo
 ) -> dict[str, float] | None:
-    """The live model's metrics on *this* held-out split (re-evaluated when it changed)."""
+    """The live version's end-to-end figures on *this* held-out split, with today's decision code.
+
+    A live model registered before versions held their index is measured with the candidate's.
+    """
     if live is None:
         return None
-    if not live.path(models).is_file():
-        echo(f"live model file {live.file} is missing: comparing with its recorded metrics")
+    missing = live.missing(models)
+    if missing is not None:
+        echo(f"the live model's {missing} is missing: comparing with its recorded metrics")
         return dict(live.metrics)
-    return evaluation_of(live.path(models), heldout, echo).metrics
+    index = live.index_path(models) or candidate_index
+    return evaluate_version(live.path(models), index, options, echo).metrics
 
 
 def rollback(models: Path, echo: Echo = print) -> int:
@@ -258,8 +311,9 @@ def rollback(models: Path, echo: Echo = print) -> int:
         before = f"before {registry.live}" if registry.live else "yet"
         echo(f"nothing to roll back to: no model was live {before} in {models}")
         return 1
-    if not previous.path(models).is_file():
-        echo(f"cannot roll back: the previous model's file {previous.file} is missing")
+    missing = previous.missing(models)
+    if missing is not None:
+        echo(f"cannot roll back: the previous model's {missing} is missing")
         return 1
     with reg.update(models) as current:
         restored = current.previous()
@@ -286,8 +340,9 @@ def activate(models: Path, model_id: str, echo: Echo = print) -> int:
     if registry.live == model_id:
         echo(f"{model_id} is already live")
         return 0
-    if not model.path(models).is_file():
-        echo(f"cannot activate {model_id}: its file {model.file} is missing")
+    missing = model.missing(models)
+    if missing is not None:
+        echo(f"cannot activate {model_id}: its {missing} is missing")
         return 1
     with reg.update(models) as current:
         replaced = current.live
@@ -300,11 +355,11 @@ def activate(models: Path, model_id: str, echo: Echo = print) -> int:
 
 def table(registry: reg.Registry) -> str:
     """The models, oldest first, with metrics in percent; ``*`` marks the live one."""
-    header = ("", "id", "status", "trained_at", "FAQ right", "wrong", "fallback", "all right", "routing")
+    header = ("", "id", "status", "trained_at", "FAQ right", "did you mean", "wrong", "menu")
     rows: list[tuple[str, ...]] = [(*header, "reason")]
     for model in sorted(registry.models, key=lambda m: m.trained_at):
         marker = "*" if model.id == registry.live else ""
-        metrics = [percent(model.metrics[name]) for name in reg.METRIC_NAMES]
+        metrics = [share(model.metrics, name) for name in reg.METRIC_NAMES]
         rows.append((marker, model.id, model.status, model.trained_at, *metrics, model.reason))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1] for row in rows]

@@ -1,10 +1,10 @@
-"""Build the semantic FAQ index from the NLU training data, right after ``rasa train``.
+"""Build a version's semantic FAQ index from the training data its Rasa model is trained from.
 
-    python -m actions.semantic.build [--data data/nlu] [--out models/semantic]
+    python -m actions.semantic.build --data data/nlu data/rules --domain rasa_project/domain --out DIR
 
-The index is what the action server loads at start-up (``actions.semantic.faq_index``), so a
-request only encodes the user's message. Skips the work (and the model loading) when the
-training data, the model and the index settings are those of the index already there.
+``python -m training train`` runs it (in this env) into ``models/archive/<id>.semantic``; the
+index records the version's data hash (``core.model_registry.data_hash``). Skips the work (and the
+model loading) when the data, the model and the index settings are those of the index in ``out``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from actions.semantic.encoder import (
 from actions.semantic.faq_index import (
     ARRAYS_FILE,
     DEFAULT_CENTER,
-    DEFAULT_INDEX_DIR,
     DEFAULT_TOP_K,
     META_FILE,
     IndexInfo,
@@ -60,7 +59,8 @@ def existing_build_key(folder: Path) -> str | None:
 
 
 def build(
-    data: Path,
+    data: list[Path],
+    domain: Path | None,
     out: Path,
     model: str,
     settings: IndexSettings,
@@ -68,11 +68,11 @@ def build(
     echo: Callable[[str], None] = print,
 ) -> bool:
     """Build into ``out`` unless an index with the same build key is there; True when built."""
-    files = nlu_files(data)
+    files = nlu_files(*data)
     if not files:
-        raise FileNotFoundError(f"no NLU YAML files in {data}")
+        raise FileNotFoundError(f"no NLU YAML files in {', '.join(map(str, data))}")
     fingerprint = model_fingerprint(resolve_model(model))
-    info = index_info(fingerprint, model, files, **settings)
+    info = index_info(fingerprint, model, data, **settings, domain=domain)
     if not force and existing_build_key(out) == info.build_key:
         echo(f"{out}: semantic index up to date (data, model and settings unchanged)")
         return False
@@ -88,8 +88,9 @@ def build(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--data", type=Path, default=Path("data/nlu"), help="NLU YAML file or folder")
-    parser.add_argument("--out", type=Path, default=Path(DEFAULT_INDEX_DIR))
+    parser.add_argument("--data", type=Path, nargs="+", required=True, help="training data files or folders")
+    parser.add_argument("--domain", type=Path, default=None, help="the domain (part of the data hash)")
+    parser.add_argument("--out", type=Path, required=True, help="the version's index folder")
     parser.add_argument("--model", default=None, help="model folder or name (default: the configured model)")
     parser.add_argument("--top-k", type=int, default=DEFAULT_TOP_K, help="per-label score: mean of k best")
     parser.add_argument("--no-negatives", action="store_true", help="index FAQ examples only")
@@ -108,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         "center": args.center,
     }
     try:
-        build(args.data, args.out, args.model or configured_model(), settings, args.force)
+        build(args.data, args.domain, args.out, args.model or configured_model(), settings, args.force)
     except (ModelNotProvisionedError, FileNotFoundError) as error:
         print(f"build_semantic_index: {error}", file=sys.stderr)
         return 2

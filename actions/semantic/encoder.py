@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from actions.settings import ActionSettings
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -25,7 +26,6 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL = "models/embedding/multilingual-e5-small"
 MODEL_ENV = "TANYAVAKSIN_EMBEDDING_MODEL"
 THREADS_ENV = "TANYAVAKSIN_EMBEDDING_THREADS"
-DEFAULT_THREADS = 1
 # multilingual-e5 is trained with these prefixes, yet on the held-out FAQ split (message vs FAQ
 # training examples) no prefix measured best: top-1 71-72 % / top-3 89-90 % against 68-70 % / 86-87 %
 # with "query: "/"passage: " and 69-70 % / 85-87 % with "query: " on both sides
@@ -38,7 +38,7 @@ DEFAULT_MESSAGE_PROMPT = ""
 
 def configured_model() -> str:
     """The model setting: ``$TANYAVAKSIN_EMBEDDING_MODEL`` or the provisioned folder."""
-    return os.environ.get(MODEL_ENV) or DEFAULT_MODEL
+    return ActionSettings().embedding_model or DEFAULT_MODEL
 
 
 def resolve_model(model: str) -> str:
@@ -109,7 +109,7 @@ def _set_threads() -> None:
     cores are idle, but with another busy process 2 threads wait on each other: p50 0.9 s against
     32 ms (p95 37 ms) for 1 thread. The action server shares its cores with Rasa.
     """
-    threads = int(os.environ.get(THREADS_ENV) or DEFAULT_THREADS)
+    threads = ActionSettings().embedding_threads
     if threads > 0:
         import torch
 

@@ -1,15 +1,17 @@
 """End to end on the held-out split: what a recipient gets, with and without the semantic stage.
 
-Runs in the actions environment, after ``training.heldout_parse`` (Rasa environment) has written
-every held-out parse to ``reports/eval/parses.json``:
+Runs in the actions environment, after the Rasa environment has written every held-out parse
+(``training.heldout_parse`` to ``reports/eval/parses.json``; the trainer next to each version):
 
-    HF_HUB_OFFLINE=1 PYTHONPATH=. .venvs/actions/bin/python -m actions.semantic.end_to_end
+    HF_HUB_OFFLINE=1 PYTHONPATH=. .venvs/actions/bin/python -m actions.semantic.end_to_end [--index DIR]
+
+``--index`` is the version's index (default: the live one). ``end_to_end.json`` holds the shares
+per setup and, under ``metrics``, the deployed setup's figures of the FAQ questions that the
+training gate decides on (``core.model_registry.METRIC_NAMES``).
 
 Each message ends in one outcome, the way the assistant treats it:
 
-- Rasa answers a FAQ (``faq``): the selected answer; with the semantic stage, ``verify_answer``
-  may turn it into a "did you mean";
-- Rasa gates it (``nlu_fallback``): the fallback menu; with the semantic stage, ``decide_uncertain``;
+- ``faq`` and ``nlu_fallback``: ``actions.second_stage.decide``, the code the FAQ actions run;
 - ``out_of_scope`` and ``show_menu``: the menu; any other intent: that intent's own response.
 
 Outcomes: right answer / "did you mean" offering the right topic / offering only others / menu /
@@ -28,19 +30,10 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from actions.second_stage import (
-    ANSWER,
-    CLARIFY,
-    THRESHOLDS,
-    Decision,
-    RasaAnswers,
-    StageThresholds,
-    decide_uncertain,
-    verify_answer,
-)
-from actions.semantic.faq_index import FAQ_PREFIX, Match, SemanticFaqSearch, load_search
+from actions.second_stage import ANSWER, CLARIFY, THRESHOLDS, Decision, RasaAnswers, StageThresholds, decide
+from actions.semantic.faq_index import FAQ_PREFIX, Match, SemanticFaqSearch, index_dir, load_search
+from core.parse import FALLBACK_INTENT, RETRIEVAL_INTENT, intent_name
 
-FALLBACK = "nlu_fallback"
 OUT_OF_SCOPE = "out_of_scope"
 MENU_INTENTS = {OUT_OF_SCOPE, "show_menu"}
 
@@ -87,14 +80,14 @@ class Setup:
 
 
 def read_cases(parses_file: Path, search: SemanticFaqSearch) -> list[Case]:
-    entries = json.loads(parses_file.read_text(encoding="utf-8"))
+    entries = json.loads(parses_file.read_text(encoding="utf-8"))["parses"]
     texts = [str(entry["text"]) for entry in entries]
     embeddings = search.encoder.encode(texts, search.index.info.message_prompt)
     return [
         Case(
             text=entry["text"],
             label=entry["label"],
-            intent=str((entry["parse"].get("intent") or {}).get("name") or FALLBACK),
+            intent=intent_name(entry["parse"]),
             rasa=RasaAnswers.from_parse(entry["parse"]),
             ranked=tuple(search.index.rank(embedding)),
         )
@@ -104,14 +97,9 @@ def read_cases(parses_file: Path, search: SemanticFaqSearch) -> list[Case]:
 
 def assistant_decision(case: Case, setup: Setup) -> Decision | str:
     """What the assistant does: a FAQ decision, or the name of another intent's response."""
-    if case.intent == FALLBACK:
-        if not setup.semantic:
-            return Decision("menu", reason="fallback menu")
-        return decide_uncertain(case.ranked, case.rasa, setup.thresholds)
-    if case.intent == "faq":
-        if setup.semantic and setup.verify:
-            return verify_answer(case.ranked, case.rasa, setup.thresholds)
-        return Decision(ANSWER, (case.rasa.best or "faq",))
+    if case.intent in (FALLBACK_INTENT, RETRIEVAL_INTENT):
+        ranked = case.ranked if setup.semantic else None
+        return decide(case.intent, case.rasa, ranked, setup.verify, setup.thresholds)
     if case.intent in MENU_INTENTS:
         return Decision("menu", reason=case.intent)
     return case.intent
@@ -182,8 +170,8 @@ def calibrate(
 ) -> list[Candidate]:
     """Every grid point with FAQ wrong answers <= max_wrong and no out-of-scope message answered
     or offered a topic *by the second stage*, best first."""
-    gated = [c for c in cases if c.intent == FALLBACK]
-    confident = [c for c in cases if c.intent != FALLBACK]
+    gated = [c for c in cases if c.intent == FALLBACK_INTENT]
+    confident = [c for c in cases if c.intent != FALLBACK_INTENT]
     faq_total = sum(c.group == GROUPS[0] for c in cases)
     names = list(GRID)
     second_stage: list[tuple[dict[str, float], dict[str, dict[str, int]]]] = []
@@ -204,11 +192,6 @@ def calibrate(
                 results.append(Candidate(t, merged[GROUPS[0]], merged[GROUPS[1]], merged[GROUPS[2]]))
     results.sort(key=Candidate.key)
     return results[:limit]
-
-
-def _oos_misled_by_rasa(cases: Sequence[Case]) -> int:
-    """Out-of-scope messages Rasa itself answers with a FAQ: the second stage cannot be blamed."""
-    return sum(c.group == GROUPS[1] and c.intent == "faq" for c in cases)
 
 
 def _add(a: dict[str, int], b: dict[str, int]) -> dict[str, int]:
@@ -248,16 +231,38 @@ def format_candidates(found: Sequence[Candidate]) -> str:
 
 
 SETUPS = (Setup(False, False), Setup(True, False), Setup(True, True))
+DEPLOYED = SETUPS[-1]  # what the action server does by default
 
 
-def run(parses: Path, out: Path | None, calibrate_wrong: float | None) -> dict[str, Any]:
+def gate_metrics(faq: dict[str, int]) -> dict[str, float]:
+    """The FAQ questions' shares the training gate decides on: right answer, "did you mean" with
+    the right topic, wrong answer (another topic's answer or another intent's response), and the
+    rest (menu, or "did you mean" without the right topic)."""
+    n = max(sum(faq.values()), 1)
+    return {
+        "faq_right": faq[RIGHT] / n,
+        "faq_clarified": faq[CLARIFY_RIGHT] / n,
+        "faq_wrong": (faq[WRONG] + faq[OTHER]) / n,
+        "faq_menu": (faq[MENU] + faq[CLARIFY_OTHER]) / n,
+    }
+
+
+def run(
+    parses: Path, out: Path | None, calibrate_wrong: float | None, index: Path | None = None
+) -> dict[str, Any]:
     if not parses.is_file():
         raise SystemExit(f"{parses} not found: run `make eval` (training.heldout_parse) first")
-    cases = read_cases(parses, load_search())
+    cases = read_cases(parses, load_search(str(index_dir(index))))
     results = {setup.name: tally(cases, setup) for setup in SETUPS}
     text = "End to end on the held-out split (share of each group)\n" + format_table(results)
     text += f"\n\nthresholds in use: {THRESHOLDS}"
-    report: dict[str, Any] = {"thresholds": asdict(THRESHOLDS), "results": results}
+    faq = results[DEPLOYED.name][GROUPS[0]]
+    report: dict[str, Any] = {
+        "thresholds": asdict(THRESHOLDS),
+        "results": results,
+        "metrics": gate_metrics(faq),
+        "faq_messages": sum(faq.values()),
+    }
     if calibrate_wrong is not None:
         for verify in (False, True):
             found = calibrate(cases, calibrate_wrong, verify)
@@ -282,10 +287,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parses", type=Path, default=Path("reports/eval/parses.json"))
     parser.add_argument("--out", type=Path, default=Path("reports/eval"))
     parser.add_argument(
+        "--index", type=Path, default=None, help="the version's index (default: the live one)"
+    )
+    parser.add_argument(
         "--calibrate", type=float, default=None, metavar="MAX_WRONG", help="search thresholds too"
     )
     args = parser.parse_args(argv)
-    run(args.parses, args.out, args.calibrate)
+    run(args.parses, args.out, args.calibrate, args.index)
     return 0
 
 

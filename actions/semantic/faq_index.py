@@ -1,8 +1,9 @@
 """Index of the FAQ training examples, for the semantic second stage.
 
-Built when the assistant is trained (``actions/semantic/build.py``), saved as a small
-``.npz`` + JSON pair, and loaded once when the action server starts, so that a request only
-encodes the user's message. Non-FAQ intents (greet, out_of_scope, ...) are indexed too, as
+Built with the Rasa model when the assistant is trained (``actions/semantic/build.py``, one
+version: ``core.model_registry``), saved as a small ``.npz`` + JSON pair in the version's folder,
+and loaded by the action server, so that a request only encodes the user's message. Non-FAQ
+intents (greet, out_of_scope, ...) are indexed too, as
 negatives: a message closest to them is evidence that it is not a FAQ question at all.
 """
 
@@ -23,17 +24,19 @@ import yaml
 from actions.semantic.encoder import (
     DEFAULT_EXAMPLE_PROMPT,
     DEFAULT_MESSAGE_PROMPT,
-    MODEL_ENV,
     PROJECT_ROOT,
     Encoder,
     load_encoder,
 )
+from actions.settings import ActionSettings
+from core.model_registry import data_hash, live_index
 from core.nlu_yaml import read_labelled, yaml_files
 
 FAQ_PREFIX = "faq/"
 FORMAT_VERSION = 1
-DEFAULT_INDEX_DIR = "models/semantic"
+LEGACY_INDEX_DIR = "semantic"  # in the models folder: where the index lived before versions held it
 INDEX_ENV = "TANYAVAKSIN_SEMANTIC_INDEX"
+MODELS_ENV = "TANYAVAKSIN_MODELS"
 ARRAYS_FILE = "faq_index.npz"
 META_FILE = "faq_index.json"
 # Per-label score: mean of the k best example cosines. k=1 is the plain nearest neighbour; a larger
@@ -82,7 +85,7 @@ class IndexInfo:
     top_k: int
     include_negatives: bool
     center: bool
-    data_hash: str
+    data_hash: str  # core.model_registry.data_hash: the version's fingerprint
     format_version: int = FORMAT_VERSION
 
     @property
@@ -93,21 +96,14 @@ class IndexInfo:
 # ------------------------------------------------------------------ training data
 
 
-def nlu_files(source: Path) -> list[Path]:
-    """The YAML files of a data folder, or the one file given; none when it does not exist."""
-    return yaml_files(source)
+def nlu_files(*sources: Path) -> list[Path]:
+    """The YAML files of data folders or files; none for one that does not exist."""
+    return [file for source in sources for file in yaml_files(source)]
 
 
 def read_examples(files: Iterable[Path]) -> list[Example]:
     """All intent examples of Rasa NLU YAML files, in file order."""
     return [Example(text, label) for text, label in read_labelled(files, yaml.safe_load)]
-
-
-def data_hash(files: Iterable[Path]) -> str:
-    digest = hashlib.sha256()
-    for file in files:
-        digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
-    return digest.hexdigest()
 
 
 # ------------------------------------------------------------------ index
@@ -204,12 +200,13 @@ def build_index(
 def index_info(
     fingerprint: str,
     model: str,
-    files: Sequence[Path],
+    data: Sequence[Path],
     example_prompt: str = DEFAULT_EXAMPLE_PROMPT,
     message_prompt: str = DEFAULT_MESSAGE_PROMPT,
     top_k: int = DEFAULT_TOP_K,
     include_negatives: bool = True,
     center: bool = DEFAULT_CENTER,
+    domain: Path | None = None,
 ) -> IndexInfo:
     return IndexInfo(
         model=model,
@@ -219,7 +216,7 @@ def index_info(
         top_k=top_k,
         include_negatives=include_negatives,
         center=center,
-        data_hash=data_hash(files),
+        data_hash=data_hash(data, domain),
     )
 
 
@@ -248,58 +245,39 @@ class SemanticFaqSearch:
         embedding = self.encoder.encode_one(text, self.index.info.message_prompt)
         return self.index.rank(embedding)[:limit]
 
-    def search_faq(self, text: str, limit: int = 3) -> list[Match]:
-        """The best FAQ topics only, for "did you mean" candidates."""
-        return [match for match in self.search(text) if match.is_faq][:limit]
+
+def project_path(path: str | Path) -> Path:
+    """Relative to the working directory when it exists there, else to the project."""
+    path = Path(path)
+    return path if path.is_absolute() or path.exists() else PROJECT_ROOT / path
 
 
-@dataclass(frozen=True)
-class Thresholds:
-    """Calibrated on the held-out split by ``actions/semantic/end_to_end.py (--calibrate)``."""
-
-    answer_min: float  # top-1 FAQ score needed to answer directly ...
-    margin_min: float  # ... with at least this lead over the next label
-    candidate_min: float  # a "did you mean" option needs at least this score ...
-    window: float  # ... and to be within this of the top score
+def models_dir() -> Path:
+    """The models folder setting: ``$TANYAVAKSIN_MODELS`` or ``models``."""
+    return project_path(ActionSettings().models)
 
 
-# For the default model and index settings, from the held-out split (390 FAQ + 130 non-FAQ
-# messages, semantic stage alone): answered right 20 %, wrong 0.5 %; "did you mean" offering the
-# right topic 67 %, offering only others 9.5 %; menu 3 %; no out_of_scope message answered or
-# clarified. Raise margin_min to 0.02 for fewer direct answers (right 10 %, wrong 0.3 %).
-# Recalibrate with actions/semantic/end_to_end.py (--calibrate) whenever the model or the settings change.
-SUGGESTED_THRESHOLDS = Thresholds(answer_min=0.88, margin_min=0.015, candidate_min=0.895, window=0.015)
-
-
-def decide(ranked: Sequence[Match], thresholds: Thresholds) -> tuple[str, list[Match]]:
-    """``("answer", [match])``, ``("clarify", 1-3 matches)`` or ``("menu", [])``.
-
-    A non-FAQ label on top (greet, out_of_scope, ...) always means the menu: the message is
-    closer to something that is not a FAQ question, and a health answer is never guessed.
-    """
-    if not ranked or not ranked[0].is_faq:
-        return "menu", []
-    top, t = ranked[0], thresholds
-    runner_up = ranked[1].score if len(ranked) > 1 else -1.0
-    if top.score >= t.answer_min and top.score - runner_up >= t.margin_min:
-        return "answer", [top]
-    options = [
-        m for m in ranked[:3] if m.is_faq and m.score >= t.candidate_min and m.score >= top.score - t.window
-    ]
-    return ("clarify", options) if options else ("menu", [])
+def fixed_index() -> bool:
+    """``$TANYAVAKSIN_SEMANTIC_INDEX`` pins one folder; otherwise the live version's index is used."""
+    return bool(ActionSettings().semantic_index)
 
 
 def index_dir(folder: str | Path | None = None) -> Path:
-    """The index folder setting: argument, ``$TANYAVAKSIN_SEMANTIC_INDEX``, or ``models/semantic``."""
-    path = Path(folder or os.environ.get(INDEX_ENV) or DEFAULT_INDEX_DIR)
-    return path if path.is_absolute() or path.exists() else PROJECT_ROOT / path
+    """The index folder: the argument, ``$TANYAVAKSIN_SEMANTIC_INDEX``, or the live version's index
+    named in the models folder's registry (``models/semantic`` for a version without one)."""
+    chosen = folder or ActionSettings().semantic_index
+    if chosen:
+        return project_path(chosen)
+    return live_index(models_dir()) or models_dir() / LEGACY_INDEX_DIR
 
 
 @lru_cache(maxsize=2)
 def load_search(folder: str | None = None, model: str | None = None) -> SemanticFaqSearch:
     """The process-wide search, loaded once: the index, and the model it names unless overridden."""
     index = FaqIndex.load(index_dir(folder))
-    return SemanticFaqSearch(index, load_encoder(model or os.environ.get(MODEL_ENV) or index.info.model))
+    return SemanticFaqSearch(
+        index, load_encoder(model or ActionSettings().embedding_model or index.info.model)
+    )
 
 
 def describe(matches: Sequence[Match]) -> list[dict[str, Any]]:

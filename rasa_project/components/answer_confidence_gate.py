@@ -26,14 +26,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-RESPONSE_SELECTOR_KEY = "response_selector"
-
-
-def selected_answer_confidences(message_data: dict[str, Any], retrieval_intent: str) -> list[float]:
-    """Confidences of the ranked answers for the retrieval intent, best first."""
-    selector = message_data.get(RESPONSE_SELECTOR_KEY, {}).get(retrieval_intent, {})
-    ranking = selector.get("ranking") or []
-    return [float(entry.get("confidence", 0.0)) for entry in ranking]
+from core.parse import answer_ranking
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
@@ -79,7 +72,7 @@ class AnswerConfidenceGate(GraphComponent, IntentClassifier):
         intent = message_data.get(INTENT) or {}
         if intent.get(INTENT_NAME_KEY) != retrieval_intent:
             return False
-        confidences = selected_answer_confidences(message_data, retrieval_intent)
+        confidences = [answer.confidence for answer in answer_ranking(message_data, retrieval_intent)]
         if not confidences:
             return True
         best = confidences[0]

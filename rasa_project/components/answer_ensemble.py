@@ -40,10 +40,11 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from core.parse import RESPONSE_SELECTOR, answer_ranking
+
 logger = logging.getLogger(__name__)
 
 MODEL_FILE = "answer_ensemble.joblib"
-RESPONSE_SELECTOR_KEY = "response_selector"
 
 
 def label_of(message: Message) -> str:
@@ -97,10 +98,9 @@ def neural_probabilities(message_data: dict[str, Any], retrieval_intent: str) ->
         str(entry[INTENT_NAME_KEY]): float(entry[PREDICTED_CONFIDENCE_KEY])
         for entry in message_data.get(INTENT_RANKING_KEY, [])
     }
-    answers = message_data.get(RESPONSE_SELECTOR_KEY, {}).get(retrieval_intent, {}).get("ranking", [])
     faq_confidence = intents.pop(retrieval_intent, 0.0)
-    for answer in answers:
-        intents[str(answer[INTENT_RESPONSE_KEY])] = faq_confidence * float(answer["confidence"])
+    for answer in answer_ranking(message_data, retrieval_intent):
+        intents[answer.label] = faq_confidence * answer.confidence
     return intents
 
 
@@ -137,7 +137,7 @@ def rewrite_prediction(
         {"id": None, INTENT_RESPONSE_KEY: label, "confidence": p / faq_total} for label, p in answers
     ]
     best_label = answers[0][0]
-    selector = message_data.setdefault(RESPONSE_SELECTOR_KEY, {}).setdefault(retrieval_intent, {})
+    selector = message_data.setdefault(RESPONSE_SELECTOR, {}).setdefault(retrieval_intent, {})
     selector["ranking"] = answer_ranking
     selector["response"] = {
         **selector.get("response", {}),

@@ -7,7 +7,6 @@ database just works.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -15,33 +14,28 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from core.ports import REGISTRY_PORT
+from services.common.cli import add_serve, migrated, run
 from services.registry.csv_import import import_csv
 from services.registry.database import make_engine, make_session_factory
 from services.registry.demo import seed_demo
-from services.registry.migrate import upgrade_to_head
+from services.registry.migrate import MIGRATIONS
 from services.registry.settings import DatabaseSettings, RegistrySettings, describe_settings_error
 
-DEFAULT_PORT = 8077
 EXIT_REJECTED = 1
 EXIT_USAGE = 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    command: int = args.run(args)
-    return command
+    return run(_parser(), argv)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m services.registry", description=__doc__)
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="run the registry API (migrates first)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=DEFAULT_PORT)
+    serve = add_serve(commands, "run the registry API (migrates first)", REGISTRY_PORT)
     serve.add_argument("--seed-demo", action="store_true", help="load the demo registry before serving")
-    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     serve.set_defaults(run=_serve)
 
     migrate = commands.add_parser("migrate", help="bring the database schema to head")
@@ -75,11 +69,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _migrate(_args: argparse.Namespace) -> int:
-    engine = make_engine(DatabaseSettings().database_url)
-    try:
-        upgrade_to_head(engine)
-    finally:
-        engine.dispose()
+    with migrated(make_engine, DatabaseSettings().database_url, MIGRATIONS):
+        pass
     print("Registry schema is at head.")
     return 0
 
@@ -91,12 +82,8 @@ def _seed_demo(args: argparse.Namespace) -> int:
 
 
 def _seed(settings: DatabaseSettings, today: date) -> None:
-    engine = make_engine(settings.database_url)
-    try:
-        upgrade_to_head(engine)
+    with migrated(make_engine, settings.database_url, MIGRATIONS) as engine:
         counts = seed_demo(make_session_factory(engine), today)
-    finally:
-        engine.dispose()
     print(f"Demo registry loaded ({counts.summary()}).")
     # Not even the demo NIK is printed: logs are searched for the NIKs used in tests.
     print("The demo NIK and birth date to try are in services/registry/README.md.")
@@ -108,12 +95,8 @@ def _import_csv(args: argparse.Namespace) -> int:
         print(f"No such file: {path}", file=sys.stderr)
         return EXIT_USAGE
     settings = DatabaseSettings()
-    engine = make_engine(settings.database_url)
-    try:
-        upgrade_to_head(engine)
+    with migrated(make_engine, settings.database_url, MIGRATIONS) as engine:
         result = import_csv(make_session_factory(engine), path, args.today or settings.today())
-    finally:
-        engine.dispose()
     if not result.ok:
         for rejected in result.rejected:
             print(rejected, file=sys.stderr)

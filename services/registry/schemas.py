@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from core.personal_data import NIK_DIGITS
 from services.registry.lockout import LockScope
 from services.registry.models import AppointmentStatus
 
@@ -24,7 +25,7 @@ class LookupRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    nik: Annotated[str, Field(pattern=r"^[0-9]{16}$", description="16 digits, no spaces")]
+    nik: Annotated[str, Field(pattern=rf"^[0-9]{{{NIK_DIGITS}}}$", description="16 digits, no spaces")]
     birth_date: Annotated[dt.date, BeforeValidator(_iso_date_text), Field(description="ISO date, YYYY-MM-DD")]
     conversation_id: Annotated[
         str,

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from rasa_project.channels.settings import DEFAULT_GRAPH_API_URL
 from services.common.settings import TimeZoneName
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -41,7 +42,10 @@ def _shared(name: str) -> AliasChoices:
 class RegistrySettings(DatabaseSettings):
     """Everything the lookup API needs."""
 
-    model_config = SettingsConfigDict(env_prefix="REGISTRY_", extra="ignore", populate_by_name=True)
+    # Empty counts as unset: the supervisor passes every variable of the Rasa channel, empty when not given.
+    model_config = SettingsConfigDict(
+        env_prefix="REGISTRY_", extra="ignore", populate_by_name=True, env_ignore_empty=True
+    )
 
     service_token: SecretStr = Field(min_length=MIN_SECRET_LENGTH)
     audit_hash_key: SecretStr = Field(min_length=MIN_SECRET_LENGTH)
@@ -54,9 +58,7 @@ class RegistrySettings(DatabaseSettings):
     # The second factor on WhatsApp: the sender id is a keyed hash of the number (core/sender_identity.py);
     # without the key no number can be matched, so every WhatsApp lookup needs a code.
     sender_hash_key: SecretStr | None = Field(default=None, validation_alias=_shared("SENDER_HASH_KEY"))
-    graph_api_url: str = Field(
-        default="https://graph.facebook.com/v21.0", validation_alias=_shared("GRAPH_API_URL")
-    )
+    graph_api_url: str = Field(default=DEFAULT_GRAPH_API_URL, validation_alias=_shared("GRAPH_API_URL"))
     access_token: SecretStr | None = Field(default=None, validation_alias=_shared("ACCESS_TOKEN"))
     phone_number_id: str = Field(default="", validation_alias=_shared("PHONE_NUMBER_ID"))
     graph_timeout_seconds: float = Field(default=5.0, gt=0)

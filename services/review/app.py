@@ -16,16 +16,16 @@ from starlette.middleware.base import BaseHTTPMiddleware
 from services.review import (
     chat,
     content_pages,
-    conversations,
+    conversation_pages,
     inbox_pages,
     model_registry,
     signin,
-    stats,
+    stats_pages,
     unanswered,
 )
 from services.review.database import make_engine, make_session_factory, make_tracker_engine
 from services.review.indexer import Indexer
-from services.review.models import Base
+from services.review.migrate import upgrade_to_head
 from services.review.proxy import TrustedProxyMiddleware
 from services.review.settings import ReviewSettings
 from services.review.state import Clock, ReviewState, utc_now
@@ -56,17 +56,13 @@ _TITLES = {401: NOT_SIGNED_IN, 403: "Tidak diizinkan", 404: "Tidak ditemukan", 4
 _OTHER_ERROR = "Terjadi kesalahan"
 
 
-def create_schema(state: ReviewState) -> None:
-    Base.metadata.create_all(state.engine)
-
-
 def create_app(
     settings: ReviewSettings,
     *,
     clock: Clock = utc_now,
     rasa_transport: httpx.BaseTransport | None = None,
 ) -> FastAPI:
-    """A new app with its own engines. At start it creates the schema and indexes the tracker store."""
+    """A new app with its own engines. At start it migrates the schema and indexes the tracker store."""
     engine = make_engine(settings.database_url)
     session_factory = make_session_factory(engine)
     tracker_engine = make_tracker_engine(settings.tracker_store_url)
@@ -84,7 +80,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await anyio.to_thread.run_sync(create_schema, state)
+        await anyio.to_thread.run_sync(upgrade_to_head, engine)
         if settings.sync_on_start:
             await anyio.to_thread.run_sync(indexer.sync)
         try:
@@ -101,8 +97,8 @@ def create_app(
     app.state.nav = list(NAV)
     for module in (
         signin,
-        conversations,
-        stats,
+        conversation_pages,
+        stats_pages,
         chat,
         model_registry,
         inbox_pages,

@@ -12,12 +12,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services.review.auth import SignedIn
+from services.review.conversations import chat_lines, set_chat_sender
 from services.review.masking import mask_message
-from services.review.models import ChatLine, WebSession
+from services.review.models import ChatLine
 from services.review.rasa_client import RasaUnavailable, send_message
 from services.review.web import DbSession, SignedInDep, StateDep, render, verify_csrf
 
@@ -29,12 +29,6 @@ MAX_MESSAGE_LENGTH = 2000
 
 def new_sender_id(username: str) -> str:
     return f"{SENDER_PREFIX}{username}-{secrets.token_hex(4)}"
-
-
-def _lines(db: Session, sender_id: str | None) -> list[ChatLine]:
-    if sender_id is None:
-        return []
-    return list(db.scalars(select(ChatLine).where(ChatLine.sender_id == sender_id).order_by(ChatLine.id)))
 
 
 def _page(
@@ -50,7 +44,7 @@ def _page(
         request,
         "chat.html",
         {
-            "lines": _lines(db, signed_in.chat_sender_id),
+            "lines": chat_lines(db, signed_in.chat_sender_id),
             "sender_id": signed_in.chat_sender_id,
             "error": error,
             "draft": draft,
@@ -62,14 +56,6 @@ def _page(
 @router.get("/chat", response_class=HTMLResponse)
 def chat_page(request: Request, signed_in: SignedInDep, db: DbSession) -> HTMLResponse:
     return _page(request, db, signed_in)
-
-
-def _set_sender(db: Session, signed_in: SignedIn, sender_id: str) -> None:
-    db.execute(
-        update(WebSession)
-        .where(WebSession.token_hash == signed_in.token_hash)
-        .values(chat_sender_id=sender_id)
-    )
 
 
 @router.post("/chat", dependencies=[Depends(verify_csrf)], response_model=None)
@@ -93,7 +79,7 @@ def chat_send(
         return _page(request, db, signed_in, error=error, draft=text, status_code=502)
     now = state.clock()
     if signed_in.chat_sender_id is None:
-        _set_sender(db, signed_in, sender_id)
+        set_chat_sender(db, signed_in.token_hash, sender_id)
     said = shown.strip() if shown.strip() and shown.strip() != text else None
     typed = mask_message(f"{said} ({text})" if said else text)
     db.add(ChatLine(sender_id=sender_id, author="user", text=typed, created_at=now))
@@ -113,6 +99,6 @@ def chat_send(
 
 @router.post("/chat/new", dependencies=[Depends(verify_csrf)])
 def chat_restart(signed_in: SignedInDep, db: DbSession) -> RedirectResponse:
-    _set_sender(db, signed_in, new_sender_id(signed_in.user.username))
+    set_chat_sender(db, signed_in.token_hash, new_sender_id(signed_in.user.username))
     db.commit()
     return RedirectResponse("/chat", status_code=303)

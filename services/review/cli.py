@@ -1,48 +1,48 @@
-"""Command line: ``python -m services.review {serve,create-user,set-password,sync,seed-synthetic}``.
+"""Command line: ``python -m services.review {serve,migrate,create-user,set-password,sync,waiting,
+release}``.
 
-Every command creates the review tables first, so a fresh SQLite file or empty PostgreSQL
-database just works. Settings come from ``REVIEW_*`` variables (services/review/settings.py).
+Every command migrates the review database to head first, so a fresh SQLite file or an empty
+PostgreSQL database just works. Settings come from ``REVIEW_*`` variables (services/review/settings.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import getpass
-import logging
 import sys
 import time
 from collections.abc import Sequence
 
+import httpx
+
+from core.ports import REVIEW_PORT
+from services.common.cli import add_serve, migrated, run
 from services.review.auth import MIN_PASSWORD_LENGTH, PasswordTooShort, UserExists, create_user, set_password
+from services.review.conversations import waiting_for_officer
 from services.review.database import make_engine, make_session_factory, make_tracker_engine
 from services.review.indexer import TrackerUnavailable, refresh_planner_statistics, sync
-from services.review.models import Base, Role
+from services.review.migrate import MIGRATIONS
+from services.review.models import Role
+from services.review.rasa_client import RasaUnavailable, release_handoff
 from services.review.settings import ReviewSettings
 from services.review.state import utc_now
 
-DEFAULT_PORT = 8078
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    result: int = args.run(args)
-    return result
+    return run(_parser(), argv)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m services.review", description=__doc__)
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="run the review web app")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=DEFAULT_PORT)
-    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
-    serve.set_defaults(run=_serve)
+    add_serve(commands, "run the review web app (migrates first)", REVIEW_PORT).set_defaults(run=_serve)
+    commands.add_parser("migrate", help="bring the database schema to head").set_defaults(run=_migrate)
 
-    for name, run, help_text in (
+    for name, handler, help_text in (
         ("create-user", _create_user, "add a reviewer or an admin"),
         ("set-password", _set_password, "give a user a new password (signs them out everywhere)"),
     ):
@@ -51,17 +51,15 @@ def _parser() -> argparse.ArgumentParser:
         if name == "create-user":
             command.add_argument("--role", choices=[role.value for role in Role], default=Role.REVIEWER.value)
         command.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
-        command.set_defaults(run=run)
+        command.set_defaults(run=handler)
 
-    indexer = commands.add_parser("sync", help="index what is new in the tracker store, once")
-    indexer.set_defaults(run=_sync)
+    commands.add_parser("sync", help="index what is new in the tracker store, once").set_defaults(run=_sync)
+    waiting = commands.add_parser("waiting", help="conversations waiting for an officer, longest first")
+    waiting.set_defaults(run=_waiting)
+    release = commands.add_parser("release", help="hand a conversation back to the bot (REVIEW_RASA_URL)")
+    release.add_argument("conversation")
+    release.set_defaults(run=_release)
 
-    seed = commands.add_parser("seed-synthetic", help="write made-up conversations into a tracker store")
-    seed.add_argument("--conversations", type=int, default=1000)
-    seed.add_argument("--tracker-url", help="SQLAlchemy URL (default: REVIEW_TRACKER_STORE_URL)")
-    seed.add_argument("--days", type=int, default=30, help="spread over this many days before now")
-    seed.add_argument("--seed", type=int, default=7)
-    seed.set_defaults(run=_seed_synthetic)
     return parser
 
 
@@ -79,6 +77,12 @@ def _serve(args: argparse.Namespace) -> int:
         log_level=args.log_level,
         proxy_headers=False,
     )
+    return 0
+
+
+def _migrate(_args: argparse.Namespace) -> int:
+    with migrated(make_engine, ReviewSettings().database_url, MIGRATIONS):
+        print("Review schema is at head.")
     return 0
 
 
@@ -108,10 +112,12 @@ def _with_password(args: argparse.Namespace, *, create: bool) -> int:
     if len(password) < MIN_PASSWORD_LENGTH:
         print(f"Refused: a password needs at least {MIN_PASSWORD_LENGTH} characters.", file=sys.stderr)
         return EXIT_USAGE
-    engine = make_engine(ReviewSettings().database_url)
     try:
-        Base.metadata.create_all(engine)
-        with make_session_factory(engine)() as session, session.begin():
+        with (
+            migrated(make_engine, ReviewSettings().database_url, MIGRATIONS) as engine,
+            make_session_factory(engine)() as session,
+            session.begin(),
+        ):
             if create:
                 user = create_user(session, args.username, password, Role(args.role), utc_now())
                 print(f"Created {user.role} {user.username!r}.")
@@ -123,28 +129,24 @@ def _with_password(args: argparse.Namespace, *, create: bool) -> int:
     except (UserExists, PasswordTooShort, ValueError) as error:
         print(f"Refused: {error}", file=sys.stderr)
         return EXIT_FAILED
-    finally:
-        engine.dispose()
     return 0
 
 
 def _sync(_args: argparse.Namespace) -> int:
     settings = ReviewSettings()
-    engine = make_engine(settings.database_url)
     tracker = make_tracker_engine(settings.tracker_store_url)
     started = time.monotonic()
     try:
-        Base.metadata.create_all(engine)
-        factory = make_session_factory(engine)
-        result = sync(tracker, factory, batch_size=settings.sync_batch_size)
-        if result.events:
-            refresh_planner_statistics(factory)
+        with migrated(make_engine, settings.database_url, MIGRATIONS) as engine:
+            factory = make_session_factory(engine)
+            result = sync(tracker, factory, batch_size=settings.sync_batch_size)
+            if result.events:
+                refresh_planner_statistics(factory)
     except TrackerUnavailable as error:
         print(f"The tracker store cannot be read: {error}", file=sys.stderr)
         return EXIT_FAILED
     finally:
         tracker.dispose()
-        engine.dispose()
     print(
         f"Indexed {result.events} events ({result.messages} user messages, "
         f"{result.conversations} conversations touched) in {time.monotonic() - started:.1f} s; "
@@ -153,17 +155,30 @@ def _sync(_args: argparse.Namespace) -> int:
     return 0
 
 
-def _seed_synthetic(args: argparse.Namespace) -> int:
-    from services.review.synthetic import tracker_engine_for_writing, write_conversations
+def _waiting(args: argparse.Namespace) -> int:
+    """Indexes the tracker store first, so the list is as fresh as the conversation page's."""
+    if (failed := _sync(args)) != 0:
+        return failed
+    settings = ReviewSettings()
+    with (
+        migrated(make_engine, settings.database_url, MIGRATIONS) as engine,
+        make_session_factory(engine)() as session,
+    ):
+        found = waiting_for_officer(session)
+    for entry in found:
+        since = entry.since.astimezone(settings.zone).strftime("%Y-%m-%d %H:%M %Z")
+        print(f"{entry.conversation_id}\twaiting since {since}\t{entry.messages_since} message(s) since")
+    print(f"{len(found)} conversation(s) waiting for an officer", file=sys.stderr)
+    return 0
 
-    if args.conversations < 1:
-        print("--conversations must be at least 1", file=sys.stderr)
-        return EXIT_USAGE
-    url = args.tracker_url or ReviewSettings().tracker_store_url
-    engine = tracker_engine_for_writing(url)
+
+def _release(args: argparse.Namespace) -> int:
+    settings = ReviewSettings()
     try:
-        written = write_conversations(engine, args.conversations, seed=args.seed, days=args.days)
-    finally:
-        engine.dispose()
-    print(f"Wrote {args.conversations} conversations ({written} events) to the tracker store.")
+        with httpx.Client(base_url=settings.rasa_url, timeout=settings.rasa_timeout_seconds) as rasa:
+            release_handoff(rasa, args.conversation, settings.rasa_api_token.get_secret_value())
+    except RasaUnavailable as error:
+        print(f"{args.conversation} was not handed back: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"{args.conversation}: back with the bot", file=sys.stderr)
     return 0

@@ -2,8 +2,7 @@
 
 A row is never deleted or rewritten except for its decision, so the table is the history of the
 answers: ``pending`` ("menunggu persetujuan") until an approver other than its author approves or
-rejects it, or a newer edit of the same answer supersedes it. Created with the other review tables
-(``Base.metadata.create_all``); new tables need no migration.
+rejects it, or a newer edit of the same answer supersedes it.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
-"""The conversation list (filters, keyset paging), transcripts, and what reviewers do to them.
+"""Conversations in the review database: the list (filters, keyset paging), what transcripts show
+besides the tracker store's events, reviewers' tags and marks, handoffs waiting, the test chat.
 
 Paging is by keyset on (last_message_at, conversation_id): a page costs the same however deep it
-is, and every filter has an index that leads with its column and then last_message_at.
+is, and every filter has an index that leads with its column and then last_message_at. The pages
+are in conversation_pages.py; nothing here knows about HTTP.
 """
 
 from __future__ import annotations
@@ -12,31 +14,21 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from services.review.indexer import TrackerUnavailable, read_conversation_events
-from services.review.models import ConversationLabel, ConversationTag, ReviewConversation, ReviewMessage
-from services.review.rasa_client import RasaUnavailable, release_handoff
-from services.review.state import ReviewState
-from services.review.transcript import build_transcript
-from services.review.web import (
-    AdminUser,
-    CurrentUser,
-    DbSession,
-    StateDep,
-    Synced,
-    render,
-    verify_csrf,
+from services.review.models import (
+    ChatLine,
+    ConversationLabel,
+    ConversationTag,
+    Outcome,
+    ReviewConversation,
+    ReviewMessage,
+    WebSession,
 )
-
-router = APIRouter()
 
 MAX_TAG_LENGTH = 64
 _TAG = re.compile(r"^[\w\- ./]+$", re.UNICODE)
@@ -44,7 +36,7 @@ _YES = {"yes", "1", "true", "on", "ya"}
 _NO = {"no", "0", "false", "off", "tidak"}
 
 
-def _tri_state(value: str | None) -> bool | None:
+def tri_state(value: str | None) -> bool | None:
     if value is None:
         return None
     lowered = value.strip().lower()
@@ -101,7 +93,7 @@ class ConversationFilters:
                 else:
                     problems.append("confidence below: between 0 and 1")
         for name in ("fallback", "reviewed", "waiting"):
-            values[name] = _tri_state(params.get(name))
+            values[name] = tri_state(params.get(name))
         return cls(**values), problems
 
     def as_params(self) -> dict[str, str]:
@@ -274,215 +266,79 @@ def filter_choices(session: Session) -> FilterChoices:
     )
 
 
-def _page_links(filters: ConversationFilters, page: ConversationPage) -> dict[str, str | None]:
-    base = filters.as_params()
-    return {
-        "newer": f"?{urlencode({**base, 'before': page.newer.encode()})}" if page.newer else None,
-        "older": f"?{urlencode({**base, 'after': page.older.encode()})}" if page.older else None,
-        "first": f"?{urlencode(base)}",
-    }
-
-
-def _serialise(row: ConversationRow) -> dict[str, Any]:
-    conversation = row.conversation
-    return {
-        "conversation_id": conversation.conversation_id,
-        "channel": conversation.channel,
-        "started_at": conversation.started_at.isoformat(),
-        "last_message_at": conversation.last_message_at.isoformat(),
-        "user_messages": conversation.user_messages,
-        "has_fallback": conversation.has_fallback,
-        "lowest_confidence": conversation.lowest_confidence,
-        "waiting_for_officer": conversation.waiting_for_officer,
-        "reviewed": conversation.reviewed,
-        "reviewed_by": conversation.reviewed_by,
-        "tags": row.tags,
-        "labels": row.labels,
-    }
-
-
-@router.get("/conversations", response_class=HTMLResponse)
-def conversation_list(
-    request: Request, _user: CurrentUser, state: StateDep, synced: Synced, db: DbSession
-) -> Response:
-    filters, problems = ConversationFilters.parse(request.query_params)
-    page = list_conversations(
-        db,
-        filters,
-        state.settings.zone,
-        after=Cursor.decode(request.query_params.get("after")),
-        before=Cursor.decode(request.query_params.get("before")),
-        page_size=state.settings.page_size,
-    )
-    return render(
-        request,
-        "conversations.html",
-        {
-            "filters": filters,
-            "problems": problems,
-            "page": page,
-            "links": _page_links(filters, page),
-            "choices": filter_choices(db),
-            "sync_error": synced.error if synced else None,
-        },
+def tags_and_messages(session: Session, conversation_id: str) -> tuple[list[str], dict[int, ReviewMessage]]:
+    """A transcript's tags, and its indexed user messages (what the assistant made of each) by event id."""
+    tags = select(ConversationTag.tag).where(ConversationTag.conversation_id == conversation_id)
+    messages = select(ReviewMessage).where(ReviewMessage.conversation_id == conversation_id)
+    return (
+        list(session.scalars(tags.order_by(ConversationTag.tag))),
+        {message.event_id: message for message in session.scalars(messages)},
     )
 
 
-@router.get("/api/conversations")
-def conversation_list_json(
-    request: Request, _user: CurrentUser, state: StateDep, synced: Synced, db: DbSession
-) -> dict[str, Any]:
-    filters, problems = ConversationFilters.parse(request.query_params)
-    if problems:
-        raise HTTPException(status_code=422, detail=problems)
-    page = list_conversations(
-        db,
-        filters,
-        state.settings.zone,
-        after=Cursor.decode(request.query_params.get("after")),
-        before=Cursor.decode(request.query_params.get("before")),
-        page_size=state.settings.page_size,
-    )
-    return {
-        "total": page.total,
-        "conversations": [_serialise(row) for row in page.rows],
-        "older": page.older.encode() if page.older else None,
-        "newer": page.newer.encode() if page.newer else None,
-        "sync_error": synced.error if synced else None,
-    }
+def add_tag(session: Session, conversation_id: str, tag: str, by: str, now: datetime) -> None:
+    if session.get(ConversationTag, (conversation_id, tag)) is None:
+        session.add(ConversationTag(conversation_id=conversation_id, tag=tag, created_by=by, created_at=now))
 
 
-def _conversation_or_404(state: ReviewState, db: Session, conversation_id: str) -> ReviewConversation:
-    conversation = db.get(ReviewConversation, conversation_id)
-    if conversation is None:
-        raise HTTPException(status_code=404, detail="No such conversation in the tracker store.")
-    return conversation
-
-
-def transcript_page(
-    request: Request,
-    state: ReviewState,
-    db: Session,
-    conversation_id: str,
-    *,
-    error: str | None = None,
-    notice: str | None = None,
-    status_code: int = 200,
-) -> HTMLResponse:
-    conversation = _conversation_or_404(state, db, conversation_id)
-    tags = list(
-        db.scalars(
-            select(ConversationTag.tag)
-            .where(ConversationTag.conversation_id == conversation_id)
-            .order_by(ConversationTag.tag)
-        )
-    )
-    messages = {
-        message.event_id: message
-        for message in db.scalars(
-            select(ReviewMessage).where(ReviewMessage.conversation_id == conversation_id)
-        )
-    }
-    try:
-        lines = build_transcript(read_conversation_events(state.tracker_engine, conversation_id), messages)
-    except TrackerUnavailable as unavailable:
-        lines = []
-        error = error or f"The tracker store cannot be read: {unavailable}"
-    return render(
-        request,
-        "transcript.html",
-        {"conversation": conversation, "tags": tags, "lines": lines, "error": error, "notice": notice},
-        status_code=status_code,
-    )
-
-
-@router.get("/conversations/{conversation_id:path}", response_class=HTMLResponse)
-def transcript(
-    request: Request, conversation_id: str, _user: CurrentUser, state: StateDep, synced: Synced, db: DbSession
-) -> HTMLResponse:
-    notice = {"released": "Handed back to the bot."}.get(request.query_params.get("done", ""))
-    return transcript_page(request, state, db, conversation_id, notice=notice)
-
-
-def _back(conversation_id: str, query: str = "") -> RedirectResponse:
-    return RedirectResponse(f"/conversations/{quote(conversation_id, safe='')}{query}", status_code=303)
-
-
-@router.post("/conversations/{conversation_id:path}/tags", dependencies=[Depends(verify_csrf)])
-def add_tag(
-    conversation_id: str,
-    user: CurrentUser,
-    state: StateDep,
-    db: DbSession,
-    tag: Annotated[str, Form(max_length=200)] = "",
-) -> RedirectResponse:
-    _conversation_or_404(state, db, conversation_id)
-    cleaned = normalise_tag(tag)
-    if cleaned is None:
-        raise HTTPException(
-            status_code=422, detail="A tag is letters, digits, spaces and - _ . / (up to 64)."
-        )
-    if db.get(ConversationTag, (conversation_id, cleaned)) is None:
-        db.add(
-            ConversationTag(
-                conversation_id=conversation_id,
-                tag=cleaned,
-                created_by=user.username,
-                created_at=state.clock(),
-            )
-        )
-        db.commit()
-    return _back(conversation_id)
-
-
-@router.post("/conversations/{conversation_id:path}/tags/remove", dependencies=[Depends(verify_csrf)])
-def remove_tag(
-    conversation_id: str,
-    _user: CurrentUser,
-    state: StateDep,
-    db: DbSession,
-    tag: Annotated[str, Form(max_length=200)] = "",
-) -> RedirectResponse:
-    _conversation_or_404(state, db, conversation_id)
-    db.execute(
+def remove_tag(session: Session, conversation_id: str, tag: str) -> None:
+    session.execute(
         delete(ConversationTag).where(
             ConversationTag.conversation_id == conversation_id, ConversationTag.tag == tag
         )
     )
-    db.commit()
-    return _back(conversation_id)
 
 
-@router.post("/conversations/{conversation_id:path}/review", dependencies=[Depends(verify_csrf)])
-def mark_reviewed(
-    conversation_id: str,
-    user: CurrentUser,
-    state: StateDep,
-    db: DbSession,
-    reviewed: Annotated[str, Form(max_length=10)] = "yes",
-) -> RedirectResponse:
-    conversation = _conversation_or_404(state, db, conversation_id)
-    done = _tri_state(reviewed) is not False
+def mark_reviewed(conversation: ReviewConversation, done: bool, by: str, now: datetime) -> None:
     conversation.reviewed = done
-    conversation.reviewed_by = user.username if done else None
-    conversation.reviewed_at = state.clock() if done else None
-    db.commit()
-    return _back(conversation_id)
+    conversation.reviewed_by = by if done else None
+    conversation.reviewed_at = now if done else None
 
 
-@router.post(
-    "/conversations/{conversation_id:path}/release", dependencies=[Depends(verify_csrf)], response_model=None
-)
-def release(
-    request: Request, conversation_id: str, _admin: AdminUser, state: StateDep, db: DbSession
-) -> Response:
-    _conversation_or_404(state, db, conversation_id)
-    db.rollback()  # on SQLite an open transaction holds the write lock: not while Rasa works
-    token = state.settings.rasa_api_token.get_secret_value()
-    try:
-        release_handoff(state.rasa, conversation_id, token)
-    except RasaUnavailable as unavailable:
-        message = f"The conversation was not handed back: {unavailable} Is the assistant running?"
-        return transcript_page(request, state, db, conversation_id, error=message, status_code=502)
-    state.indexer.sync()
-    return _back(conversation_id, "?done=released")
+@dataclass(frozen=True)
+class Waiting:
+    """A conversation waiting for an officer: since the message that asked for one, and what came after."""
+
+    conversation_id: str
+    since: datetime
+    messages_since: int
+
+
+def waiting_for_officer(session: Session) -> list[Waiting]:
+    """Every conversation waiting for an officer (the indexer decides), the longest waiting first."""
+    asked = (
+        select(ReviewMessage.conversation_id, func.max(ReviewMessage.timestamp).label("at"))
+        .where(ReviewMessage.outcome == Outcome.HANDOFF.value)
+        .group_by(ReviewMessage.conversation_id)
+        .subquery()
+    )
+    conversation = ReviewConversation
+    since = func.coalesce(asked.c.at, conversation.started_at)
+    later = (
+        select(func.count())
+        .where(ReviewMessage.conversation_id == conversation.conversation_id, ReviewMessage.timestamp > since)
+        .scalar_subquery()
+    )
+    query = (
+        select(conversation.conversation_id, since, later)
+        .outerjoin(asked, asked.c.conversation_id == conversation.conversation_id)
+        .where(conversation.waiting_for_officer.is_(True))
+        .order_by(since, conversation.conversation_id)
+    )
+    return [Waiting(*row) for row in session.execute(query)]
+
+
+def chat_lines(session: Session, sender_id: str | None) -> list[ChatLine]:
+    """A reviewer's test chat (``/chat``), in the order it was shown."""
+    if sender_id is None:
+        return []
+    return list(
+        session.scalars(select(ChatLine).where(ChatLine.sender_id == sender_id).order_by(ChatLine.id))
+    )
+
+
+def set_chat_sender(session: Session, token_hash: str, sender_id: str) -> None:
+    """The test chat a signed-in browser continues: one per session, a new one on request."""
+    session.execute(
+        update(WebSession).where(WebSession.token_hash == token_hash).values(chat_sender_id=sender_id)
+    )

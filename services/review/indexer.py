@@ -15,7 +15,7 @@ A turn is a user message and everything up to the next one. Its outcome is:
 - ``other`` otherwise (menus, greetings, the schedule check, silence while waiting for an officer).
 
 A conversation waits for an officer while the latest ``handoff_requested`` value of its current
-session is true, as ``tools/handoff_review.py`` decides it.
+session is true; ``python -m services.review waiting`` lists them, the longest waiting first.
 
 A message's text is stored with personal data masked (services/review/masking.py), whatever the
 tracker store kept: the review database holds no NIK, birth date or phone number either.
@@ -32,10 +32,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, column, func, insert, select, table, text, update
+from sqlalchemy import Engine, column, insert, select, table, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.parse import selected_answer
 from services.review.masking import mask_message
 from services.review.models import (
     OUTCOME_WEIGHT,
@@ -143,13 +144,9 @@ def parse_user_event(data: dict[str, Any]) -> UserMessage:
     confidence = _float(intent_data.get("confidence"))
     topic = None
     if intent == FAQ_INTENT:
-        selector = parse.get("response_selector") or {}
-        selected = selector.get(FAQ_INTENT) or selector.get("default") or {}
-        response = selected.get("response") or {}
-        key = response.get("intent_response_key")
-        if key:
-            topic = str(key)
-            confidence = _float(response.get("confidence"))
+        selected = selected_answer(parse, FAQ_INTENT)
+        if selected is not None:
+            topic, confidence = selected
     elif intent == FAQ_CHOICE_INTENT:
         for entity in parse.get("entities") or []:
             if entity.get("entity") == "topic" and entity.get("value"):
@@ -544,11 +541,3 @@ class Indexer:
         self._last_run = time.monotonic()
         self.last_result = result
         return result
-
-
-def indexed_event_count(session: Session) -> int:
-    """The watermark: the id of the last tracker store event indexed (0 before the first sync)."""
-    value = session.scalar(
-        select(func.coalesce(SyncState.last_event_id, 0)).where(SyncState.name == SYNC_STATE_NAME)
-    )
-    return int(value or 0)

@@ -1,10 +1,4 @@
-"""Review database tables (SQLAlchemy 2 ORM).
-
-The schema is created with ``Base.metadata.create_all`` when the app or a command starts: every
-table here is either an index rebuilt from the tracker store or small app state, so until the
-schema has to evolve under data worth keeping there is nothing for Alembic to migrate. The first
-change to an existing table should add Alembic the way services/registry does.
-"""
+"""Review database tables (SQLAlchemy 2 ORM); a change here needs a migration (services/review/migrations)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from urllib.parse import quote
 import httpx
 
 RELEASE_INTENT = "release_handoff"
-RELEASE_PAYLOAD = f"/{RELEASE_INTENT}"  # what tools/handoff_review.py sends
+RELEASE_PAYLOAD = f"/{RELEASE_INTENT}"  # over the REST channel, when there is no API token
 REST_WEBHOOK = "/webhooks/rest/webhook"
 
 
@@ -40,7 +40,7 @@ def release_handoff(client: httpx.Client, conversation_id: str, token: str) -> s
 
     With an API token, Rasa's HTTP API triggers ``release_handoff`` and the bot's "back with the
     bot" message goes to the recipient's own channel (``output_channel=latest``). Without one, the
-    payload goes over the REST channel like ``tools/handoff_review.py release`` does.
+    payload goes over the REST channel, as if the recipient had sent it.
     """
     if token:
         _post(

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from core.ports import RASA_PORT
 from rasa_project.content import CONTENT_DIR_ENV, DEFAULT_CONTENT_DIR
 from services.common.settings import TimeZoneName
 from services.review.proxy import ClientHeader
@@ -29,7 +30,7 @@ class ReviewSettings(BaseSettings):
     database_url: str = f"sqlite:///{RUN_DIR / 'review.db'}"
     # Read only: the app never writes to Rasa's tracker store.
     tracker_store_url: str = f"sqlite:///{RUN_DIR / 'tracker.db'}"
-    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_url: str = f"http://127.0.0.1:{RASA_PORT}"
     rasa_api_token: SecretStr = Field(
         default=SecretStr(""), validation_alias=AliasChoices("RASA_API_TOKEN", "rasa_api_token")
     )

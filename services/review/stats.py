@@ -1,4 +1,4 @@
-"""Conversations and messages per day, fallback rate, handoffs and top FAQ topics."""
+"""Conversations and messages per day, fallback rate, handoffs and top FAQ topics (page: stats_pages.py)."""
 
 from __future__ import annotations
 
@@ -6,18 +6,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
 from sqlalchemy import Date, Integer, Interval, case, cast, func, literal_column, select
 from sqlalchemy.orm import Session
 
-from services.review.charts import bar_chart, horizontal_bars
 from services.review.conversations import local_day_start
 from services.review.models import Outcome, ReviewConversation, ReviewMessage
 from services.review.settings import ReviewSettings
-from services.review.web import CurrentUser, DbSession, StateDep, Synced, render
-
-router = APIRouter()
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
@@ -148,42 +142,3 @@ def stats_range(params: Any, today: date) -> tuple[date, date, list[str]]:
         first = last - timedelta(days=MAX_DAYS - 1)
         problems.append(f"at most {MAX_DAYS} days at once")
     return first, last, problems
-
-
-@router.get("/stats", response_class=HTMLResponse)
-def stats_page(
-    request: Request, _user: CurrentUser, state: StateDep, synced: Synced, db: DbSession
-) -> HTMLResponse:
-    today = state.clock().astimezone(state.settings.zone).date()
-    first, last, problems = stats_range(request.query_params, today)
-    stats = compute_stats(db, state.settings, first, last)
-    charts = {
-        "conversations": bar_chart(
-            [(d.day.strftime("%d/%m"), d.conversations) for d in stats.days], title="Conversations per day"
-        ),
-        "messages": bar_chart(
-            [(d.day.strftime("%d/%m"), d.messages) for d in stats.days], title="User messages per day"
-        ),
-        "fallback_rate": bar_chart(
-            [(d.day.strftime("%d/%m"), d.fallback_rate) for d in stats.days],
-            title="Fallback rate per day",
-            percent=True,
-            color="#c46a1b",
-        ),
-        "handoffs": bar_chart(
-            [(d.day.strftime("%d/%m"), d.handoffs) for d in stats.days],
-            title="Handoffs per day",
-            color="#b03a3a",
-        ),
-        "topics": horizontal_bars(stats.top_topics, title="Top FAQ topics"),
-    }
-    return render(
-        request,
-        "stats.html",
-        {
-            "stats": stats,
-            "charts": charts,
-            "problems": problems,
-            "sync_error": synced.error if synced else None,
-        },
-    )

@@ -245,3 +245,40 @@ async def test_an_officer_releases_the_conversation(
     assert slots(events) == {"handoff_requested": False}
     idle = tracker_from_snapshot("tracker_faq_confident")
     assert await ActionReleaseHandoff().run(CollectingDispatcher(), idle, menu_domain) == []
+
+
+IDENTITY_CLEARED = {"schedule_nik": None, "schedule_birth_date": None, "schedule_challenge": None}
+
+
+async def test_menu_during_the_schedule_check_shows_the_menu_and_forgets_the_nik(
+    tracker_from_snapshot: Callable[[str], Tracker],
+    dispatcher: CollectingDispatcher,
+    menu_domain: dict[str, Any],
+) -> None:
+    """Issue #12: "menu" inside the check does what it says (a rule ends the form first)."""
+    tracker = typed(tracker_from_snapshot("tracker_schedule_asks_birth_date"), "menu")
+    events = await ActionShowMenu().run(dispatcher, tracker, menu_domain)
+    assert responses(dispatcher) == ["utter_menu"]
+    assert IDENTITY_CLEARED.items() <= slots(events).items()
+
+
+async def test_a_menu_number_during_the_schedule_check_picks_that_option_and_forgets_the_nik(
+    tracker_from_snapshot: Callable[[str], Tracker],
+    dispatcher: CollectingDispatcher,
+    menu_domain: dict[str, Any],
+) -> None:
+    """Issue #12: "1" inside the check was read as a NIK ("NIK harus 16 angka")."""
+    tracker = typed(tracker_from_snapshot("tracker_schedule_asks_birth_date"), "2")
+    events = await ActionChooseOption().run(dispatcher, tracker, menu_domain)
+    assert responses(dispatcher) == ["utter_menu_syarat"]
+    assert IDENTITY_CLEARED.items() <= slots(events).items()
+
+
+async def test_the_menu_outside_the_check_sets_no_schedule_slot(
+    tracker_from_snapshot: Callable[[str], Tracker],
+    dispatcher: CollectingDispatcher,
+    menu_domain: dict[str, Any],
+) -> None:
+    tracker = typed(tracker_from_snapshot("tracker_menu_category_button"), "menu")
+    events = await ActionShowMenu().run(dispatcher, tracker, menu_domain)
+    assert not {"schedule_nik", "schedule_birth_date"} & set(slots(events))

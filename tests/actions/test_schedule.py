@@ -14,6 +14,7 @@ from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.dates import format_day_and_date
+from actions.identity import forget_identity
 from actions.schedule import (
     BIRTH_DATE_SLOT,
     CHALLENGE_SLOT,
@@ -22,7 +23,6 @@ from actions.schedule import (
     ActionCancelSchedule,
     ActionLookupSchedule,
     ValidateScheduleForm,
-    forget_identity,
     read_code,
     sealer_from,
     today_in_indonesia,

@@ -37,6 +37,8 @@ from actions.schedule import (
     CODE_SLOT,
     NIK_SLOT,
     REQUESTED_SLOT,
+    ActionAskScheduleBirthDate,
+    ActionAskScheduleNik,
     ActionCancelSchedule,
     ActionLookupSchedule,
     ValidateScheduleForm,
@@ -384,6 +386,18 @@ async def schedule_paths(paths: Paths, monkeypatch: pytest.MonkeyPatch) -> None:
         tracker("tracker_schedule_asks_birth_date", text="batal", intent="cancel"),
         domain,
     )
+    asks = [
+        ("schedule asks for the NIK", ActionAskScheduleNik(), "tracker_schedule_started"),
+        ("schedule asks for the NIK again", ActionAskScheduleNik(), "tracker_schedule_asks_nik"),
+        ("schedule asks for the birth date", ActionAskScheduleBirthDate(), "tracker_schedule_asks_nik"),
+        (
+            "schedule asks for the birth date again",
+            ActionAskScheduleBirthDate(),
+            "tracker_schedule_asks_birth_date",
+        ),
+    ]
+    for path, ask, snapshot in asks:
+        await paths.run(path, ask, tracker(snapshot), domain)
     await paths.run(
         "schedule NIK too short",
         ValidateScheduleForm(),

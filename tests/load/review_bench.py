@@ -3,7 +3,7 @@
     PYTHONPATH=. .venvs/actions/bin/python -m tests.load.review_bench [--conversations 100000] [--requests 30]
 
 Builds a temporary SQLite tracker store of synthetic Rasa-shaped conversations
-(services/review/synthetic.py: ~9 events each, with fallbacks, handoffs and two channels), indexes
+(tests/harness/synthetic.py: ~9 events each, with fallbacks, handoffs and two channels), indexes
 it, tags and marks some conversations as reviewed, then serves the app with uvicorn on
 127.0.0.1:--port and times the HTML list page (and the JSON one) over real HTTP with several
 filters: p50 and p95 per filter. Everything lives in a temporary directory, removed at the end.
@@ -33,7 +33,7 @@ from services.review.database import make_engine, make_session_factory, make_tra
 from services.review.indexer import refresh_planner_statistics, sync
 from services.review.models import Base, ConversationTag, ReviewConversation, Role
 from services.review.settings import ReviewSettings
-from services.review.synthetic import tracker_engine_for_writing, write_conversations
+from tests.harness.synthetic import tracker_engine_for_writing, write_conversations
 
 USER = ("bench", "bench-password-123")
 TAGS = ("salah jawab", "perlu topik baru", "bagus")

@@ -248,3 +248,26 @@ responses:
     assert placeholders(right_keyword) == []
     assert contact.text == "Halo Kemenkes 1500-567, lainnya None"
     assert variables(broken, "utter_contact") - slots_with_a_value(broken) == {"kontak_kosong"}
+
+
+async def test_a_form_question_asked_again_is_a_short_hint_with_the_way_out(
+    domain: Domain, nlg: NaturalLanguageGenerator, uttered: Recorded
+) -> None:
+    """Issue #12: after "hmm" or a wrong number the check gave the whole introduction again."""
+    shown = {}
+    for path in (
+        "schedule asks for the NIK",
+        "schedule asks for the NIK again",
+        "schedule asks for the birth date",
+        "schedule asks for the birth date again",
+    ):
+        [bot] = await render(uttered[path]["messages"], nlg, fresh_tracker(domain), NamedChannel("whatsapp"))
+        shown[path] = str(bot.text)
+    assert shown["schedule asks for the NIK"].startswith("Saya bisa cek jadwal vaksinasi Anda")
+    assert shown["schedule asks for the birth date"].startswith("Sekarang kirim *tanggal lahir*")
+    for first, again in (("NIK", "NIK again"), ("birth date", "birth date again")):
+        hint = shown[f"schedule asks for the {again}"]
+        assert hint != shown[f"schedule asks for the {first}"]
+        assert len(hint) < 130, hint
+        assert "*menu*" in hint and "*batal*" in hint
+    assert "Saya bisa cek" not in shown["schedule asks for the NIK again"]

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from training import registry as reg
+from core import model_registry as reg
 
-GOOD = {"faq_right": 0.826, "faq_wrong": 0.021, "faq_fallback": 0.153, "all_right": 0.836, "routing": 0.904}
+GOOD = {"faq_right": 0.826, "faq_clarified": 0.1, "faq_wrong": 0.021, "faq_menu": 0.053}
 
 AddModel = Callable[..., reg.ModelEntry]
 
@@ -25,10 +25,18 @@ def write_fake_model(path: Path, content: str = "fake") -> None:
         archive.addfile(info, io.BytesIO(data))
 
 
+def write_fake_index(folder: Path, content: str = "fake") -> None:
+    """The two files of a semantic index, with made-up content (``FaqIndex.save`` writes real ones)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "faq_index.npz").write_bytes(content.encode())
+    (folder / "faq_index.json").write_text(f'{{"version": "{content}"}}', encoding="utf-8")
+
+
 def make_entry(model_id: str, trained_at: str, status: str = reg.KEPT, **metrics: float) -> reg.ModelEntry:
     return reg.ModelEntry(
         id=model_id,
         file=reg.archive_file(model_id),
+        index=reg.index_folder(model_id),
         trained_at=trained_at,
         data_hash="d" * 64,
         config_hash="c" * 64,
@@ -51,6 +59,7 @@ def add_model(models_dir: Path) -> AddModel:
         hour = 10 + len(reg.load(models_dir).models)
         model = make_entry(model_id, f"2026-11-26T{hour:02d}:00:00+00:00", status, **metrics)
         write_fake_model(model.path(models_dir), model_id)
+        write_fake_index(models_dir / model.index, model_id)
         with reg.update(models_dir) as registry:
             registry.add(model)
         return model

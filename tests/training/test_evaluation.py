@@ -1,60 +1,82 @@
-"""The gate's five metrics come from ``make eval``'s own summary, and are stored with the split."""
+"""A version's end-to-end figures: Rasa's parses kept per split, the decisions from the actions env."""
 
 from __future__ import annotations
 
+import json
+import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.training.conftest import write_fake_model
-from training.evaluation import (
-    Evaluation,
-    heldout_hash,
-    metrics_of,
-    read_sidecar,
-    sidecar_path,
-    write_sidecar,
-)
-from training.heldout import LabelledMessage
-from training.heldout_parse import summarise
-from training.outcomes import FALLBACK, Prediction
+from tests.training.conftest import GOOD, write_fake_model
+from training import evaluation
+from training.evaluation import Evaluation, EvaluationError, end_to_end, heldout_parses
+from training.heldout import LabelledMessage, heldout_hash
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 
-
-def predicted(gated: str, raw: str) -> Prediction:
-    return Prediction(gated=gated, raw=raw, intent_confidence=0.9, answer_confidences=(0.9,))
+# Stands in for the actions env's interpreter: checks it is asked for the end-to-end module on the
+# version's parses and index, and writes the report the way actions.semantic.end_to_end does.
+FAKE_PYTHON = """#!/bin/sh
+[ "$1 $2" = "-m actions.semantic.end_to_end" ] || exit 9
+[ -f "$4" ] && [ -d "$6" ] || exit 8
+mkdir -p "$8"
+printf '%s' '{"metrics": METRICS, "faq_messages": 390}' > "$8/end_to_end.json"
+"""
 
 
-def test_metrics_are_fractions_of_faq_questions_and_of_all_messages() -> None:
-    messages = [
-        LabelledMessage("a", "faq/biaya"),
-        LabelledMessage("b", "faq/biaya"),
-        LabelledMessage("c", "faq/halal"),
-        LabelledMessage("d", "faq/halal"),
-        LabelledMessage("e", "greet"),
-    ]
-    predictions = [
-        predicted("faq/biaya", "faq/biaya"),  # right
-        predicted("faq/halal", "faq/halal"),  # wrong
-        predicted(FALLBACK, "faq/halal"),  # fallback, routed right
-        predicted("faq/halal", "faq/halal"),  # right
-        predicted("greet", "greet"),  # right, not a FAQ question
-    ]
-    metrics = metrics_of(summarise(messages, predictions))
-    assert metrics == pytest.approx(
-        {"faq_right": 0.5, "faq_wrong": 0.25, "faq_fallback": 0.25, "all_right": 0.6, "routing": 0.8}
-    )
-
-
-def test_the_stored_evaluation_names_the_split_it_was_made_on(tmp_path: Path) -> None:
+@pytest.fixture
+def model(tmp_path: Path) -> Path:
     model = tmp_path / "archive" / "20261126T103000Z.tar.gz"
     write_fake_model(model)
-    assert read_sidecar(model) is None
-    split = heldout_hash(ROOT / "data" / "heldout")
-    evaluation = Evaluation({"faq_right": 0.8}, 390, split, {"messages": 530})
-    write_sidecar(model, evaluation)
-    assert sidecar_path(model).name == "20261126T103000Z.eval.json"
-    assert read_sidecar(model) == evaluation
-    sidecar_path(model).write_text("{", encoding="utf-8")
-    assert read_sidecar(model) is None
+    return model
+
+
+def fake_parses(calls: list[str]) -> Any:
+    async def parse_all(model_path: Path, messages: list[LabelledMessage]) -> list[dict[str, Any]]:
+        calls.append(model_path.name)
+        return [{"intent": {"name": "faq"}, "intent_ranking": [], "extra": 1} for _ in messages]
+
+    return parse_all
+
+
+def test_parses_are_kept_for_the_split_they_were_made_on(
+    model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(evaluation, "parse_all", fake_parses(calls))
+    monkeypatch.setattr(evaluation, "quiet_rasa", lambda: None)
+    heldout = tmp_path / "heldout"
+    heldout.mkdir()
+    (heldout / "faq.yml").write_bytes((ROOT / "data" / "heldout" / "faq_umum.yml").read_bytes())
+    stored = heldout_parses(model, heldout, print)
+    assert stored.name == "20261126T103000Z.parses.json"
+    payload = json.loads(stored.read_text(encoding="utf-8"))
+    assert payload["heldout_hash"] == heldout_hash(heldout)
+    first = payload["parses"][0]
+    assert set(first) == {"text", "label", "parse"} and set(first["parse"]) == {
+        "intent",
+        "intent_ranking",
+        "response_selector",
+    }
+    assert heldout_parses(model, heldout, print) == stored and calls == [model.name]
+    (heldout / "more.yml").write_bytes((ROOT / "data" / "heldout" / "faq_dosis.yml").read_bytes())
+    heldout_parses(model, heldout, print)
+    assert calls == [model.name, model.name]
+
+
+def test_the_figures_come_from_the_actions_env_over_files(
+    model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(evaluation, "heldout_parses", lambda model_file, heldout, echo: model)
+    index = tmp_path / "archive" / "20261126T103000Z.semantic"
+    index.mkdir()
+    python = tmp_path / "python"
+    python.write_text(FAKE_PYTHON.replace("METRICS", json.dumps(GOOD)), encoding="utf-8")
+    python.chmod(python.stat().st_mode | stat.S_IEXEC)
+    result = end_to_end(model, index, tmp_path, str(python), print)
+    assert result == Evaluation(GOOD, 390)
+    assert (tmp_path / "archive" / "20261126T103000Z.e2e" / "end_to_end.json").is_file()
+    with pytest.raises(EvaluationError):
+        end_to_end(model, tmp_path / "no-index", tmp_path, str(python), print)

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from training.hashing import config_hash, data_hash
+from core.model_registry import data_hash
+from training.hashing import config_hash
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from training.outcomes import (
     FALLBACK,
-    Prediction,
-    gate,
     prediction_from_parse,
     rates,
 )
@@ -37,12 +35,3 @@ def test_gated_and_raw_predictions_from_a_fallback_parse() -> None:
 def test_rates_count_right_wrong_and_fallback() -> None:
     result = rates(["faq/a", "faq/b", "faq/c", "greet"], ["faq/a", "faq/a", FALLBACK, "greet"])
     assert (result.right, result.wrong, result.fallback) == (0.5, 0.25, 0.25)
-
-
-def test_gate_falls_back_on_weak_intent_or_weak_answer() -> None:
-    sure = Prediction(gated="faq/a", raw="faq/a", intent_confidence=0.9, answer_confidences=(0.9, 0.05))
-    assert gate(sure, 0.5, 0.5, 0.1) == "faq/a"
-    assert gate(sure, 0.95, 0.5, 0.1) == FALLBACK
-    assert gate(sure, 0.5, 0.95, 0.1) == FALLBACK
-    greet = Prediction(gated="greet", raw="greet", intent_confidence=0.8, answer_confidences=(0.2,))
-    assert gate(greet, 0.5, 0.95, 0.1) == "greet"

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from rasa.model import get_latest_model, get_local_model
 
+from core import model_registry as reg
 from tests.training.conftest import GOOD, AddModel, make_entry, write_fake_model
-from training import registry as reg
 
 
 def test_a_missing_registry_is_empty(models_dir: Path) -> None:
@@ -27,11 +27,24 @@ def test_the_file_keeps_exactly_the_schema_the_web_app_reads(models_dir: Path, a
     assert set(raw) == {"live", "history", "models"}
     assert raw["live"] == "A" and raw["history"] == []
     (model,) = raw["models"]
-    assert list(model) == list(reg.MODEL_KEYS)
-    assert model["file"] == "archive/A.tar.gz"
+    assert list(model) == [*reg.MODEL_KEYS, "index"]
+    assert (model["file"], model["index"]) == ("archive/A.tar.gz", "archive/A.semantic")
     assert model["metrics"] == GOOD
     assert (model["status"], model["reason"]) == ("live", "first model")
     assert reg.load(models_dir).to_dict() == raw
+
+
+def test_an_entry_from_before_versions_held_an_index_still_loads(
+    models_dir: Path, add_model: AddModel
+) -> None:
+    add_model("A")
+    raw = json.loads((models_dir / "registry.json").read_text(encoding="utf-8"))
+    del raw["models"][0]["index"]
+    raw["models"][0]["metrics"] = {"faq_right": 0.8, "routing": 0.9}  # Rasa-only figures of old
+    (models_dir / "registry.json").write_text(json.dumps(raw), encoding="utf-8")
+    model = reg.load(models_dir).entry("A")
+    assert (model.index, model.index_path(models_dir), model.metrics["faq_right"]) == ("", None, 0.8)
+    assert model.missing(models_dir) is None  # the Rasa model is all such a version has
 
 
 def test_saving_leaves_no_temporary_files(models_dir: Path, add_model: AddModel) -> None:

@@ -1,12 +1,14 @@
-"""``python -m training`` commands with Rasa's training and evaluation replaced by fakes.
+"""``python -m training`` commands with Rasa's training, the index build and the end-to-end
+evaluation replaced by fakes.
 
-The real data, domain and config are hashed; models are tiny tar.gz files, so these tests check
-the bookkeeping (gate, registry, link, history) in a second. The real trainings are in
-tests/integration/test_trainer_loop.py.
+The real data, domain and config are hashed; models are tiny tar.gz files and indexes two small
+files, so these tests check the bookkeeping (gate, registry, link, index, history) in a second.
+The real trainings are in tests/integration/test_trainer_loop.py.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Callable
@@ -14,24 +16,27 @@ from pathlib import Path
 
 import pytest
 
-from tests.training.conftest import GOOD, write_fake_model
-from training import registry as reg
+from core import model_registry as reg
+from tests.training.conftest import GOOD, write_fake_index, write_fake_model
 from training import trainer
-from training.evaluation import Evaluation, heldout_hash, read_sidecar
+from training.evaluation import Evaluation
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 WORSE = {**GOOD, "faq_right": 0.713}
 Run = Callable[..., tuple[int, str]]
 
 
 class FakeRasa:
-    """Stands in for ``rasa train`` and the held-out evaluation; counts what it is asked."""
+    """Stands in for ``rasa train``, the index build and the end-to-end evaluation; counts what it is
+    asked."""
 
     def __init__(self) -> None:
         self.next_metrics: list[dict[str, float]] = []
         self.trained: list[str] = []
-        self.evaluated: list[str] = []
+        self.evaluated: list[tuple[str, str]] = []  # (model, index folder)
+        self.indexed: list[str] = []
         self.validation_code = 0
+        self.index_code = 0
 
     def validate(self, options: trainer.TrainOptions) -> int:
         return self.validation_code
@@ -41,10 +46,24 @@ class FakeRasa:
         self.trained.append(model_id)
         return 0
 
-    def evaluate_model(self, model_file: Path, heldout: Path) -> Evaluation:
-        self.evaluated.append(model_file.name.removesuffix(".tar.gz"))
+    def build_index(self, options: trainer.TrainOptions, index: Path) -> int:
+        if self.index_code == 0:
+            write_fake_index(index, index.name)
+            self.indexed.append(index.name)
+        return self.index_code
+
+    def evaluate_version(self, model_file: Path, index: Path, options: object, echo: object) -> Evaluation:
+        self.evaluated.append((model_file.name.removesuffix(".tar.gz"), index.name))
         metrics = self.next_metrics.pop(0) if self.next_metrics else GOOD
-        return Evaluation(dict(metrics), 390, heldout_hash(heldout), {"faq_answers": {"count": 390}})
+        return Evaluation(dict(metrics), 390)
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(folder)): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
 
 
 @pytest.fixture
@@ -52,7 +71,8 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> FakeRasa:
     fake = FakeRasa()
     monkeypatch.setattr(trainer, "validate", fake.validate)
     monkeypatch.setattr(trainer, "train_model", fake.train_model)
-    monkeypatch.setattr(trainer, "evaluate_model", fake.evaluate_model)
+    monkeypatch.setattr(trainer, "build_index", fake.build_index)
+    monkeypatch.setattr(trainer, "evaluate_version", fake.evaluate_version)
     monkeypatch.delenv("RASA_URL", raising=False)
     return fake
 
@@ -66,7 +86,7 @@ def heldout(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def run(models_dir: Path, heldout: Path) -> Run:
+def run(models_dir: Path, heldout: Path, tmp_path: Path) -> Run:
     """Runs ``train`` on the repository's data; returns (exit code, printed text)."""
 
     def train(force: bool = False, strict: bool = False, config: Path | None = None) -> tuple[int, str]:
@@ -78,6 +98,8 @@ def run(models_dir: Path, heldout: Path) -> Run:
             models=models_dir,
             force=force,
             strict=strict,
+            actions_python="unused: the fakes build and evaluate",
+            report=tmp_path / "reports" / "gate.md",
         )
         lines: list[str] = []
         code = trainer.train(options, lines.append)
@@ -86,7 +108,9 @@ def run(models_dir: Path, heldout: Path) -> Run:
     return train
 
 
-def test_the_first_model_goes_live(fake: FakeRasa, run: Run, models_dir: Path) -> None:
+def test_the_first_model_goes_live_with_its_index(
+    fake: FakeRasa, run: Run, models_dir: Path, tmp_path: Path
+) -> None:
     code, output = run()
     assert code == 0
     registry = reg.load(models_dir)
@@ -95,9 +119,26 @@ def test_the_first_model_goes_live(fake: FakeRasa, run: Run, models_dir: Path) -
     assert (model.status, model.reason) == ("live", "first model: no live model to compare with")
     assert model.metrics == GOOD
     assert os.readlink(models_dir / "live.tar.gz") == f"archive/{model.id}.tar.gz"
+    # one version: the index built from the same data, under the same id, named in the same entry
+    assert model.index == f"archive/{model.id}.semantic" and fake.indexed == [f"{model.id}.semantic"]
+    assert reg.live_index(models_dir) == models_dir / "archive" / f"{model.id}.semantic"
+    assert fake.evaluated == [(model.id, f"{model.id}.semantic")]
     assert f"LIVE {model.id}" in output
     assert "running server not updated" in output
-    assert read_sidecar(model.path(models_dir)) is not None
+    words = (
+        f'candidate {model.id}: right answer 82.6 %, "did you mean" with the right topic 10.0 %, '
+        "wrong answer 2.1 %, menu or other topics 5.3 %"
+    )
+    assert words in output and "live: none" in output
+    report = (tmp_path / "reports" / "gate.md").read_text(encoding="utf-8")
+    assert words in report and f"LIVE {model.id}" in report
+
+
+def test_a_failed_index_build_records_nothing(fake: FakeRasa, run: Run, models_dir: Path) -> None:
+    fake.index_code = 2
+    code, output = run()
+    assert code == 1 and "building the semantic index failed: nothing recorded" in output
+    assert reg.load(models_dir).models == [] and fake.evaluated == []
 
 
 def test_unchanged_data_and_config_are_not_trained_again(fake: FakeRasa, run: Run, models_dir: Path) -> None:
@@ -113,24 +154,37 @@ def test_unchanged_data_and_config_are_not_trained_again(fake: FakeRasa, run: Ru
     assert registry.entry(fake.trained[0]).status == "kept"
 
 
-def test_a_worse_model_is_refused_and_kept_off_the_live_link(
+def test_a_worse_version_is_refused_and_the_live_one_stays_untouched(
     fake: FakeRasa, run: Run, models_dir: Path
 ) -> None:
     run()
     baseline = fake.trained[0]
+    live_index = models_dir / "archive" / f"{baseline}.semantic"
+    index_before = snapshot(live_index)
+    registry_before = json.loads((models_dir / "registry.json").read_text(encoding="utf-8"))
     fake.next_metrics = [WORSE]
     code, output = run(force=True)
     refused = fake.trained[1]
     assert code == 0
     assert f"REFUSED {refused}: FAQ right 71.3 % < live 82.6 % (tolerance 0.3 %)" in output
+    assert f"live {baseline}: right answer 82.6 %" in output
     registry = reg.load(models_dir)
-    assert (registry.live, registry.history) == (baseline, [])
     assert registry.entry(refused).status == "refused"
     assert registry.entry(refused).reason == "FAQ right 71.3 % < live 82.6 % (tolerance 0.3 %)"
     assert (models_dir / registry.entry(refused).file).is_file()
+    assert (models_dir / registry.entry(refused).index).is_dir()
+    # nothing live changed: link, live index files, live entry and history, byte for byte
     assert os.readlink(models_dir / "live.tar.gz") == f"archive/{baseline}.tar.gz"
-    # the live model's stored evaluation was reused: the held-out split did not change
-    assert fake.evaluated == [baseline, refused]
+    assert reg.live_index(models_dir) == live_index and snapshot(live_index) == index_before
+    raw = json.loads((models_dir / "registry.json").read_text(encoding="utf-8"))
+    assert (raw["live"], raw["history"]) == (registry_before["live"], registry_before["history"])
+    assert raw["models"][0] == registry_before["models"][0] and len(raw["models"]) == 2
+    # both versions measured end to end, each with its own index
+    assert fake.evaluated == [
+        (baseline, f"{baseline}.semantic"),
+        (refused, f"{refused}.semantic"),
+        (baseline, f"{baseline}.semantic"),
+    ]
 
 
 def test_strict_mode_turns_a_refusal_into_an_exit_code(fake: FakeRasa, run: Run, models_dir: Path) -> None:
@@ -159,20 +213,33 @@ def test_a_refused_model_is_not_retrained_from_the_same_inputs(
     assert len(fake.trained) == 2
 
 
-def test_a_changed_heldout_split_evaluates_the_live_model_again(
-    fake: FakeRasa, run: Run, models_dir: Path, heldout: Path
+def test_the_live_version_is_measured_again_beside_the_candidate(
+    fake: FakeRasa, run: Run, models_dir: Path
 ) -> None:
     run()
     baseline = fake.trained[0]
-    (heldout / "more.yml").write_bytes((ROOT / "data" / "heldout" / "faq_dosis.yml").read_bytes())
-    fake.next_metrics = [GOOD, {**GOOD, "faq_right": 0.9}]  # candidate, then the live model again
+    fake.next_metrics = [GOOD, {**GOOD, "faq_right": 0.9}]  # candidate, then the live version again
     code, output = run(force=True)
     assert code == 0
-    assert fake.evaluated == [baseline, fake.trained[1], baseline]
-    assert f"evaluating {baseline}.tar.gz" in output
-    registry = reg.load(models_dir)
-    assert registry.live == baseline  # 82.6 % is worse than the live model's new 90 %
-    assert registry.entry(baseline).metrics["faq_right"] == 0.9
+    assert f"live {baseline}: right answer 90.0 %" in output
+    assert reg.load(models_dir).live == baseline  # 82.6 % is worse than the live version's 90 %
+
+
+def test_a_live_model_from_before_versions_gets_its_index_from_the_same_data(
+    fake: FakeRasa, run: Run, models_dir: Path
+) -> None:
+    run()
+    baseline = fake.trained[0]
+    raw = json.loads((models_dir / "registry.json").read_text(encoding="utf-8"))
+    del raw["models"][0]["index"]
+    (models_dir / "registry.json").write_text(json.dumps(raw), encoding="utf-8")
+    shutil.rmtree(models_dir / "archive" / f"{baseline}.semantic")
+    assert reg.live_index(models_dir) is None
+    code, output = run()
+    assert code == 0 and len(fake.trained) == 1
+    assert f"live model {baseline} has no semantic index of its own" in output
+    assert reg.live_index(models_dir) == models_dir / "archive" / f"{baseline}.semantic"
+    assert (models_dir / "archive" / f"{baseline}.semantic" / "faq_index.npz").is_file()
 
 
 def test_failed_validation_trains_nothing(fake: FakeRasa, run: Run, models_dir: Path) -> None:
@@ -210,10 +277,13 @@ def test_the_link_comes_back_after_make_clean(fake: FakeRasa, run: Run, models_d
     assert reg.live_target(models_dir) == (models_dir / "archive" / f"{fake.trained[0]}.tar.gz").resolve()
 
 
-def test_rollback_restores_the_previous_model(fake: FakeRasa, run: Run, models_dir: Path) -> None:
+def test_rollback_restores_the_previous_model_and_its_index(
+    fake: FakeRasa, run: Run, models_dir: Path
+) -> None:
     run()
     run(force=True)
     first, second = fake.trained
+    assert reg.live_index(models_dir) == models_dir / "archive" / f"{second}.semantic"
     lines: list[str] = []
     assert trainer.rollback(models_dir, lines.append) == 0
     assert lines[0] == f"LIVE {first} again (rolled back from {second}; that model is now retired)"
@@ -221,6 +291,7 @@ def test_rollback_restores_the_previous_model(fake: FakeRasa, run: Run, models_d
     assert (registry.live, registry.history) == (first, [])
     assert registry.entry(second).status == "retired"
     assert os.readlink(models_dir / "live.tar.gz") == f"archive/{first}.tar.gz"
+    assert reg.live_index(models_dir) == models_dir / "archive" / f"{first}.semantic"
     # the retired model is not trained again from the same data, so the rollback sticks
     assert run()[0] == 0 and len(fake.trained) == 2
     assert reg.load(models_dir).live == first
@@ -275,3 +346,16 @@ def test_models_trained_before_the_registry_are_moved_aside_on_activation(
     assert "moved 20261126-102100-legacy.tar.gz" in output
     assert sorted(p.name for p in models_dir.glob("*.tar.gz")) == ["live.tar.gz"]
     assert (models_dir / "archive" / "legacy" / "20261126-102100-legacy.tar.gz").is_file()
+
+
+def test_rollback_needs_both_halves_of_the_previous_version(
+    fake: FakeRasa, run: Run, models_dir: Path
+) -> None:
+    run()
+    run(force=True)
+    first, second = fake.trained
+    shutil.rmtree(models_dir / "archive" / f"{first}.semantic")
+    lines: list[str] = []
+    assert trainer.rollback(models_dir, lines.append) == 1
+    assert lines == [f"cannot roll back: the previous model's archive/{first}.semantic is missing"]
+    assert reg.load(models_dir).live == second

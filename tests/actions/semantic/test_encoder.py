@@ -32,7 +32,7 @@ def test_missing_default_model_names_the_provisioning_command(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(enc, "PROJECT_ROOT", tmp_path)
     monkeypatch.delenv(enc.MODEL_ENV, raising=False)
-    with pytest.raises(enc.ModelNotProvisionedError, match="provision_embedding_model"):
+    with pytest.raises(enc.ModelNotProvisionedError, match=r"actions\.semantic\.provision"):
         enc.load_encoder()
 
 

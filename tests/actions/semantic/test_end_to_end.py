@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 from actions.second_stage import RasaAnswers
+from actions.semantic.build import IndexSettings, build
+from actions.semantic.encoder import Encoder
 from actions.semantic.end_to_end import (
     CLARIFY_OTHER,
     CLARIFY_RIGHT,
@@ -14,6 +20,7 @@ from actions.semantic.end_to_end import (
     Setup,
     assistant_decision,
     calibrate,
+    main,
     outcome,
     tally,
 )
@@ -57,3 +64,44 @@ def test_tally_and_calibration_respect_the_out_of_scope_rule() -> None:
     assert counts["FAQ questions"][RIGHT] == 1 and counts["out-of-scope messages"][MENU] == 1
     found = calibrate(cases, max_wrong=0.0, verify=False, limit=3)
     assert found and all(c.out_of_scope[MENU] == 1 for c in found)
+
+
+def parse(intent: str, answers: tuple[str, ...], confidence: float) -> dict[str, Any]:
+    ranking = [{"intent_response_key": label, "confidence": confidence} for label in answers]
+    return {
+        "intent": {"name": intent},
+        "intent_ranking": [],
+        "response_selector": {"faq": {"ranking": ranking}},
+    }
+
+
+def test_the_cli_measures_a_version_with_its_own_index(
+    encoder: Encoder, tiny_nlu: Path, tmp_path: Path
+) -> None:
+    """What the trainer runs in this env: the version's parses and index in, the gate's figures out."""
+    index = tmp_path / "archive" / "V.semantic"
+    settings: IndexSettings = {
+        "example_prompt": "",
+        "message_prompt": "",
+        "top_k": 5,
+        "include_negatives": True,
+        "center": False,
+    }
+    assert build([tiny_nlu], None, index, encoder.model_ref, settings, echo=print)
+    entries = [
+        ("apakah vaksin covid halal", "faq/halal", parse("faq", ("faq/halal", "faq/biaya"), 0.95)),
+        (
+            "vaksin gratis kan",
+            "faq/biaya",
+            parse("faq", ("faq/halal", "faq/biaya"), 0.95),
+        ),  # Rasa's sure, wrong
+        ("jual pulsa murah dong", "out_of_scope", parse("out_of_scope", (), 0.0)),
+    ]
+    parses = tmp_path / "archive" / "V.parses.json"
+    records = [{"text": text, "label": label, "parse": p} for text, label, p in entries]
+    parses.write_text(json.dumps({"heldout_hash": "h", "parses": records}), encoding="utf-8")
+    out = tmp_path / "archive" / "V.e2e"
+    assert main(["--parses", str(parses), "--index", str(index), "--out", str(out)]) == 0
+    report = json.loads((out / "end_to_end.json").read_text(encoding="utf-8"))
+    assert report["faq_messages"] == 2
+    assert report["metrics"] == {"faq_right": 0.5, "faq_clarified": 0.0, "faq_wrong": 0.5, "faq_menu": 0.0}

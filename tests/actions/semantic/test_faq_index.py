@@ -1,4 +1,4 @@
-"""The FAQ index: reading Rasa data, ranking topics, saving and loading, and the decision."""
+"""The FAQ index: reading Rasa data, ranking topics, saving and loading."""
 
 from __future__ import annotations
 
@@ -14,11 +14,8 @@ from actions.semantic.faq_index import (
     FaqIndex,
     IndexInfo,
     IndexMismatchError,
-    Match,
     SemanticFaqSearch,
-    Thresholds,
     build_index,
-    decide,
     index_info,
     nlu_files,
     read_examples,
@@ -122,26 +119,6 @@ def test_search_encodes_only_the_message() -> None:
     search = SemanticFaqSearch(small_index(), fake_encoder(VECTORS))
     assert search.search("close to a")[0].label == "faq/a"
     assert search.search("   ") == []
-    assert [m.label for m in search.search_faq("close to a")] == ["faq/a", "faq/b"]
-
-
-THRESHOLDS = Thresholds(answer_min=0.8, margin_min=0.1, candidate_min=0.6, window=0.15)
-
-
-@pytest.mark.parametrize(
-    ("ranked", "expected"),
-    [
-        ([("faq/a", 0.9), ("faq/b", 0.7)], ("answer", ["faq/a"])),
-        ([("faq/a", 0.9), ("faq/b", 0.85), ("faq/c", 0.5)], ("clarify", ["faq/a", "faq/b"])),
-        ([("faq/a", 0.7), ("faq/b", 0.65), ("faq/c", 0.62)], ("clarify", ["faq/a", "faq/b", "faq/c"])),
-        ([("faq/a", 0.5), ("faq/b", 0.45)], ("menu", [])),
-        ([("out_of_scope", 0.95), ("faq/a", 0.9)], ("menu", [])),
-        ([], ("menu", [])),
-    ],
-)
-def test_decide(ranked: list[tuple[str, float]], expected: tuple[str, list[str]]) -> None:
-    kind, matches = decide([Match(label, score) for label, score in ranked], THRESHOLDS)
-    assert (kind, [m.label for m in matches]) == expected
 
 
 # ------------------------------------------------------------------ with the real model

@@ -13,7 +13,8 @@ from pydantic import SecretStr
 from services.review.app import create_app
 from services.review.auth import create_user
 from services.review.database import make_engine, make_session_factory
-from services.review.models import Base, Role
+from services.review.migrate import upgrade_to_head
+from services.review.models import Role
 from services.review.settings import ReviewSettings
 from tests.services.review.support import ADMIN, REVIEWER, FakeClock, sign_in, write_snapshots
 
@@ -54,7 +55,7 @@ def settings(tmp_path: Path, tracker_url: str) -> ReviewSettings:
 def users(settings: ReviewSettings, clock: FakeClock) -> None:
     engine = make_engine(settings.database_url)
     try:
-        Base.metadata.create_all(engine)
+        upgrade_to_head(engine)
         with make_session_factory(engine)() as session, session.begin():
             create_user(session, REVIEWER[0], REVIEWER[1], Role.REVIEWER, clock())
             create_user(session, ADMIN[0], ADMIN[1], Role.ADMIN, clock())

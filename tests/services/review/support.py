@@ -11,7 +11,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, insert
 
-from services.review.synthetic import EVENTS_TABLE, metadata
+from tests.harness.synthetic import EVENTS_TABLE, metadata
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 SNAPSHOT_NAMES = (

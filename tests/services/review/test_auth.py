@@ -22,7 +22,8 @@ from services.review.auth import (
     password_matches,
 )
 from services.review.database import make_engine, make_session_factory
-from services.review.models import Base, ReviewUser, Role, WebSession
+from services.review.migrate import upgrade_to_head
+from services.review.models import ReviewUser, Role, WebSession
 from services.review.settings import ReviewSettings
 from tests.harness.review_process import create_user as create_user_process
 from tests.harness.review_process import review_env, running_review_app
@@ -62,7 +63,7 @@ def test_passwords_are_argon2id_and_checked() -> None:
 
 def test_usernames_are_case_insensitive(tmp_path, clock: FakeClock) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'users.db'}")
-    Base.metadata.create_all(engine)
+    upgrade_to_head(engine)
     try:
         with make_session_factory(engine)() as session, session.begin():
             create_user(session, " Rita ", "long enough password", Role.REVIEWER, clock())

@@ -19,7 +19,8 @@ from rasa_project.content import DEFAULT_CONTENT_DIR
 from services.review.auth import create_user
 from services.review.content_models import ContentRevision
 from services.review.database import make_engine, make_session_factory
-from services.review.models import Base, Role
+from services.review.migrate import upgrade_to_head
+from services.review.models import Role
 from services.review.settings import ReviewSettings
 from tests.services.review.conftest import AppFactory
 from tests.services.review.content_files import write_content
@@ -40,7 +41,7 @@ def folder(tmp_path: Path) -> Path:
 def approvers(settings: ReviewSettings, clock: FakeClock, users: None) -> None:
     engine = make_engine(settings.database_url)
     try:
-        Base.metadata.create_all(engine)
+        upgrade_to_head(engine)
         with make_session_factory(engine)() as session, session.begin():
             for name, password in (ANI, BUDI):
                 create_user(session, name, password, Role.APPROVER, clock())

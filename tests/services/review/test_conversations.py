@@ -15,9 +15,10 @@ from sqlalchemy import create_engine, select
 from services.review.app import create_app
 from services.review.auth import create_user
 from services.review.database import make_engine, make_session_factory
-from services.review.models import Base, ConversationLabel, ReviewConversation, Role
+from services.review.migrate import upgrade_to_head
+from services.review.models import ConversationLabel, ReviewConversation, Role
 from services.review.settings import ReviewSettings
-from services.review.synthetic import write_conversations
+from tests.harness.synthetic import write_conversations
 from tests.services.review.conftest import AppFactory
 from tests.services.review.support import (
     ADMIN,
@@ -79,7 +80,7 @@ def many_settings(tmp_path_factory: pytest.TempPathFactory) -> ReviewSettings:
         secure_cookies=False,  # TestClient speaks plain http to "testserver"
     )
     review = make_engine(settings.database_url)
-    Base.metadata.create_all(review)
+    upgrade_to_head(review)
     with make_session_factory(review)() as session, session.begin():
         create_user(session, *REVIEWER, Role.REVIEWER, START)
     review.dispose()

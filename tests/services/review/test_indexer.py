@@ -23,7 +23,8 @@ from services.review.indexer import (
     read_conversation_events,
     sync,
 )
-from services.review.models import Base, ConversationLabel, ReviewConversation, ReviewMessage, SyncState
+from services.review.migrate import upgrade_to_head
+from services.review.models import ConversationLabel, ReviewConversation, ReviewMessage, SyncState
 from tests.services.review.support import SNAPSHOT_NAMES, snapshot, write_events, write_snapshots
 
 DOMAIN_DIR = Path(__file__).resolve().parents[3] / "rasa_project" / "domain"
@@ -32,7 +33,7 @@ DOMAIN_DIR = Path(__file__).resolve().parents[3] / "rasa_project" / "domain"
 @pytest.fixture
 def review(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
     engine = make_engine(f"sqlite:///{tmp_path / 'review.db'}")
-    Base.metadata.create_all(engine)
+    upgrade_to_head(engine)
     yield make_session_factory(engine)
     engine.dispose()
 
@@ -185,7 +186,7 @@ def test_small_batches_give_the_same_index(
     sync(tracker[1], review)
     expected = snapshot_state(review)
     other = make_engine(f"sqlite:///{tmp_path / f'review-{batch_size}.db'}")
-    Base.metadata.create_all(other)
+    upgrade_to_head(other)
     factory = make_session_factory(other)
     try:
         sync(tracker[1], factory, batch_size=batch_size)

@@ -11,25 +11,20 @@ import os
 import threading
 from collections.abc import Iterator
 from datetime import date
-from uuid import uuid4
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from services.review.conversations import ConversationFilters, list_conversations
-from services.review.database import (
-    make_engine,
-    make_session_factory,
-    make_tracker_engine,
-    normalise_database_url,
-)
+from services.review.conversations import ConversationFilters, list_conversations, waiting_for_officer
+from services.review.database import make_engine, make_session_factory, make_tracker_engine
 from services.review.indexer import sync
-from services.review.models import Base, ReviewConversation, ReviewMessage
+from services.review.migrate import upgrade_to_head
+from services.review.models import ReviewConversation, ReviewMessage
 from services.review.settings import ReviewSettings
 from services.review.stats import compute_stats
-from services.review.synthetic import tracker_engine_for_writing, write_conversations
+from tests.harness.synthetic import tracker_engine_for_writing, write_conversations
+from tests.services.common.postgres import temporary_database
 from tests.services.review.support import write_snapshots
 
 ADMIN_URL = os.environ.get("REVIEW_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -37,20 +32,8 @@ ADMIN_URL = os.environ.get("REVIEW_TEST_POSTGRES_URL", "postgresql+psycopg://pos
 
 @pytest.fixture(scope="module")
 def database_url() -> Iterator[str]:
-    name = f"review_test_{uuid4().hex[:12]}"
-    admin = create_engine(normalise_database_url(ADMIN_URL), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except SQLAlchemyError as error:
-        admin.dispose()
-        pytest.fail(f"PostgreSQL at {ADMIN_URL} is unreachable: {type(error).__name__}", pytrace=False)
-    try:
-        yield make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with temporary_database(ADMIN_URL, "review_test") as url:
+        yield url
 
 
 def test_postgres_end_to_end(database_url: str) -> None:
@@ -62,7 +45,7 @@ def test_postgres_end_to_end(database_url: str) -> None:
     review = make_engine(database_url)
     tracker = make_tracker_engine(database_url)
     try:
-        Base.metadata.create_all(review)
+        upgrade_to_head(review)
         factory = make_session_factory(review)
         # Two indexers at once (two app instances): the advisory lock makes them take turns.
         results = []
@@ -93,6 +76,8 @@ def test_postgres_end_to_end(database_url: str) -> None:
                 session, ConversationFilters(waiting=True, channel="rest"), settings.zone
             )
             assert all(r.conversation.waiting_for_officer for r in filtered.rows)
+            waiting_ids = [entry.conversation_id for entry in waiting_for_officer(session)]
+            assert "wa_8b2e44f01c9a" in waiting_ids and len(waiting_ids) == len(set(waiting_ids))
 
             stats = compute_stats(session, settings, date(2026, 1, 1), date(2026, 1, 2))
             assert [(d.conversations, d.messages, d.fallbacks, d.handoffs) for d in stats.days] == [

@@ -1,15 +1,21 @@
-"""The model registry, ``models/registry.json``, and the ``models/live.tar.gz`` link.
+"""The model registry, ``models/registry.json``: one entry per trained version, read by both envs.
 
-Standard library only: the review web app (Python 3.11 env) imports this module too, and
-reads the file, so the JSON keeps exactly this schema::
+Standard library only: the trainer (Rasa env) writes it, the action server (actions env) reads the
+live entry to find the semantic index that belongs to the live Rasa model. The JSON keeps this
+schema::
 
     {"live": "<id or null>", "history": ["<ids previously live, newest last>"],
-     "models": [{"id", "file", "trained_at", "data_hash", "config_hash",
-                 "metrics": {"faq_right", "faq_wrong", "faq_fallback", "all_right", "routing"},
+     "models": [{"id", "file", "index", "trained_at", "data_hash", "config_hash",
+                 "metrics": {"faq_right", "faq_clarified", "faq_wrong", "faq_menu"},
                  "status", "reason"}]}
 
-``file`` is relative to the models folder (``archive/<id>.tar.gz``). A model's status says why it
-is (not) serving, and ``reason`` says it in words:
+A version is the Rasa model ``file`` (``archive/<id>.tar.gz``) *and* the semantic ``index`` folder
+(``archive/<id>.semantic``) built from the same data, whose fingerprint is ``data_hash``
+(``data_hash`` below, the one function for it). Both go live, and are rolled back, together: the
+registry names them in one entry, and ``live.tar.gz`` links the Rasa model for ``rasa run``.
+``metrics`` are end-to-end fractions of the held-out FAQ questions (Rasa + second stage). Entries
+written before the index existed have no ``index`` (``""``). A model's status says why it is (not)
+serving, and ``reason`` says it in words:
 
 - ``live``: ``models/live.tar.gz`` points at it (``registry["live"]``).
 - ``kept``: it was live until a newer model replaced it; it is on the history stack, so
@@ -25,10 +31,11 @@ a registry; read-modify-write cycles go through ``update``, which holds an exclu
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
@@ -45,8 +52,11 @@ KEPT = "kept"
 REFUSED = "refused"
 RETIRED = "retired"
 STATUSES = (LIVE, KEPT, REFUSED, RETIRED)
-METRIC_NAMES = ("faq_right", "faq_wrong", "faq_fallback", "all_right", "routing")
+METRIC_NAMES = ("faq_right", "faq_clarified", "faq_wrong", "faq_menu")
 MODEL_KEYS = ("id", "file", "trained_at", "data_hash", "config_hash", "metrics", "status", "reason")
+INDEX_SUFFIX = ".semantic"
+# the suffixes Rasa reads training data and domains from
+DATA_SUFFIXES = (".yml", ".yaml", ".md", ".json")
 
 
 class RegistryError(Exception):
@@ -63,6 +73,7 @@ class ModelEntry:
     metrics: dict[str, float]
     status: str
     reason: str
+    index: str = ""  # the semantic index folder, relative to the models folder
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> ModelEntry:
@@ -71,12 +82,22 @@ class ModelEntry:
             raise RegistryError(f"model entry {raw.get('id', '?')!r} lacks {', '.join(missing)}")
         if raw["status"] not in STATUSES:
             raise RegistryError(f"model {raw['id']!r} has unknown status {raw['status']!r}")
-        metrics = {name: float(raw["metrics"][name]) for name in METRIC_NAMES}
+        metrics = {str(name): float(value) for name, value in dict(raw["metrics"]).items()}
         values = {key: str(raw[key]) for key in MODEL_KEYS if key != "metrics"}
-        return cls(metrics=metrics, **values)
+        return cls(metrics=metrics, index=str(raw.get("index") or ""), **values)
 
     def path(self, models_dir: Path) -> Path:
         return models_dir / self.file
+
+    def index_path(self, models_dir: Path) -> Path | None:
+        return models_dir / self.index if self.index else None
+
+    def missing(self, models_dir: Path) -> str | None:
+        """The first of the version's files that is not on disk, or None."""
+        index = self.index_path(models_dir)
+        if not self.path(models_dir).is_file():
+            return self.file
+        return self.index if index is not None and not index.is_dir() else None
 
 
 @dataclass
@@ -219,6 +240,17 @@ def archive_file(model_id: str) -> str:
     return str(PurePosixPath(ARCHIVE_DIR) / f"{model_id}.tar.gz")
 
 
+def index_folder(model_id: str) -> str:
+    """Where a model's semantic index lives, relative to the models folder."""
+    return str(PurePosixPath(ARCHIVE_DIR) / f"{model_id}{INDEX_SUFFIX}")
+
+
+def live_index(models_dir: Path) -> Path | None:
+    """The live version's semantic index folder (None: no live model, or one without an index)."""
+    live = load(models_dir).live_entry()
+    return live.index_path(models_dir) if live is not None else None
+
+
 def live_path(models_dir: Path) -> Path:
     return models_dir / LIVE_LINK
 
@@ -261,3 +293,41 @@ def point_live(models_dir: Path, model: ModelEntry) -> Path:
     os.symlink(os.path.relpath(target, models_dir), temporary)
     os.replace(temporary, link)
     return link
+
+
+# ------------------------------------------------------------------ the data fingerprint
+
+
+def files_of(paths: Iterable[Path]) -> list[tuple[str, Path]]:
+    """(name for the hash, file) for every data file under the given files or folders; names are
+    relative to the folder given, so a copy of ``data/`` elsewhere hashes the same."""
+    found: list[tuple[str, Path]] = []
+    for root in paths:
+        if root.is_file():
+            found.append((root.name, root))
+            continue
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and path.suffix in DATA_SUFFIXES and not path.name.startswith("."):
+                found.append(((Path(root.name) / path.relative_to(root)).as_posix(), path))
+    return found
+
+
+def digest(named_files: Iterable[tuple[str, Path]], extra: Iterable[str] = ()) -> str:
+    hasher = hashlib.sha256()
+    for name, path in sorted(named_files, key=lambda item: item[0]):
+        content = path.read_bytes()
+        hasher.update(f"{name}\0{len(content)}\0".encode())
+        hasher.update(content)
+    for text in extra:
+        hasher.update(f"extra\0{text}\0".encode())
+    return hasher.hexdigest()
+
+
+def data_hash(data: Iterable[Path], domain: Path | None = None) -> str:
+    """Training files and domain, the fingerprint of a version's Rasa model *and* its index; a file
+    that moves between the data folders counts as a change."""
+    data_files = [(f"data/{name}", path) for name, path in files_of(data)]
+    domain_files = [(f"domain/{name}", path) for name, path in files_of([domain] if domain else [])]
+    if not data_files:
+        raise FileNotFoundError(f"no training data files in {', '.join(map(str, data))}")
+    return digest(data_files + domain_files)

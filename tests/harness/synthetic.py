@@ -8,6 +8,7 @@ for an officer (``handoff_requested`` set true). Event JSON has the shapes of Ra
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 from collections.abc import Iterator
@@ -283,3 +284,27 @@ def write_conversations(
 def tracker_engine_for_writing(url: str) -> Engine:
     """A writable engine on a tracker store, for seeding only (the app itself never writes there)."""
     return create_engine(normalise_database_url(url))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m tests.harness.synthetic``: made-up conversations in a tracker store, to try the
+    review app with data (``make bench-review`` writes 100,000 of them)."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--tracker-url", required=True, help="SQLAlchemy URL of the tracker store")
+    parser.add_argument("--conversations", type=int, default=1000)
+    parser.add_argument("--days", type=int, default=30, help="spread over this many days before now")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    if args.conversations < 1:
+        parser.error("--conversations must be at least 1")
+    engine = tracker_engine_for_writing(args.tracker_url)
+    try:
+        written = write_conversations(engine, args.conversations, seed=args.seed, days=args.days)
+    finally:
+        engine.dispose()
+    print(f"Wrote {args.conversations} conversations ({written} events) to the tracker store.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

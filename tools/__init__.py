@@ -1,1 +1,0 @@
-"""Developer and operator tools: terminal chat, evaluation, benchmarks."""
