@@ -86,7 +86,7 @@ browser: setup ## review app in headless Debian chromium (Playwright; installs c
 	$(ACTIONS_ENV)/python -m pytest -q tests/browser
 
 # No separate `validate`: `train` runs the same `rasa data validate --fail-on-warnings` first and stops on it.
-test: lint types unit train conversation integration browser ## every test, in CI order (sets up what is missing)
+test: lint types unit validate train conversation integration browser ## every test, in CI order (sets up what is missing)
 
 eval: train ## held-out accuracy, wrong-answer and fallback rates, confusions, report in reports/eval
 	$(RASA_ENV)/python -m training.heldout_parse --model $(MODELS) --heldout $(HELDOUT) --out reports/eval

@@ -56,8 +56,9 @@ log = logging.getLogger(__name__)
 
 TIMEZONE = ZoneInfo("Asia/Jakarta")  # what "today" is for a birth date
 
-# Intents that leave the form for a moment (a rule answers them, then the form asks again) or end it.
-INTERRUPTIONS = frozenset({"faq", "cancel", "show_menu", "bot_challenge", "human_handoff"})
+# Intents that leave the form for a moment (a rule answers them, then the form asks again) or end it
+# (batal, the menu, a menu number: data/rules/schedule.yml), unless the message holds an NIK or a date.
+INTERRUPTIONS = frozenset({"faq", "cancel", "show_menu", "choose_option", "bot_challenge", "human_handoff"})
 # Six digits or more in one number: someone typing (part of) an NIK, whatever the NLU made of it.
 _NIK_LIKE_DIGITS = 6
 # A one-time code as people type or paste it: 6 digits, maybe split 3 + 3.

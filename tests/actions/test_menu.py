@@ -250,27 +250,23 @@ async def test_an_officer_releases_the_conversation(
 IDENTITY_CLEARED = {"schedule_nik": None, "schedule_birth_date": None, "schedule_challenge": None}
 
 
-async def test_menu_during_the_schedule_check_shows_the_menu_and_forgets_the_nik(
+@pytest.mark.parametrize(
+    ("typed_text", "action", "expected"),
+    [("menu", ActionShowMenu(), ["utter_menu"]), ("2", ActionChooseOption(), ["utter_menu_syarat"])],
+)
+async def test_menu_or_a_menu_number_during_the_schedule_check_does_that_and_forgets_the_nik(
+    typed_text: str,
+    action: ActionShowMenu | ActionChooseOption,
+    expected: list[str],
     tracker_from_snapshot: Callable[[str], Tracker],
     dispatcher: CollectingDispatcher,
     menu_domain: dict[str, Any],
 ) -> None:
-    """Issue #12: "menu" inside the check does what it says (a rule ends the form first)."""
-    tracker = typed(tracker_from_snapshot("tracker_schedule_asks_birth_date"), "menu")
-    events = await ActionShowMenu().run(dispatcher, tracker, menu_domain)
-    assert responses(dispatcher) == ["utter_menu"]
-    assert IDENTITY_CLEARED.items() <= slots(events).items()
-
-
-async def test_a_menu_number_during_the_schedule_check_picks_that_option_and_forgets_the_nik(
-    tracker_from_snapshot: Callable[[str], Tracker],
-    dispatcher: CollectingDispatcher,
-    menu_domain: dict[str, Any],
-) -> None:
-    """Issue #12: "1" inside the check was read as a NIK ("NIK harus 16 angka")."""
-    tracker = typed(tracker_from_snapshot("tracker_schedule_asks_birth_date"), "2")
-    events = await ActionChooseOption().run(dispatcher, tracker, menu_domain)
-    assert responses(dispatcher) == ["utter_menu_syarat"]
+    """Issue #12: inside the check "1" was read as an NIK, and "menu" came back to the check.
+    (A rule ends the form first: tests/conversations/test_schedule_form.yml.)"""
+    tracker = typed(tracker_from_snapshot("tracker_schedule_asks_birth_date"), typed_text)
+    events = await action.run(dispatcher, tracker, menu_domain)
+    assert responses(dispatcher) == expected
     assert IDENTITY_CLEARED.items() <= slots(events).items()
 
 

@@ -208,6 +208,7 @@ async def test_a_malformed_nik_is_explained_and_asked_again(text: str, says: str
         ("jarak dosis 1 ke 2 berapa lama", "faq"),
         ("batal", "cancel"),
         ("menu", "show_menu"),
+        ("1", "choose_option"),  # issue #12: a menu number was read as a too-short NIK
     ],
 )
 async def test_a_question_or_batal_leaves_the_form_to_the_rules(text: str, intent: str, domain: dict) -> None:
@@ -580,3 +581,10 @@ async def test_a_question_at_the_code_step_goes_to_the_rules(domain: dict) -> No
 )  # fmt: skip
 def test_read_code(text: str, code: str | None) -> None:
     assert read_code(text) == code
+
+
+async def test_a_menu_number_while_the_birth_date_is_asked_leaves_the_form_to_the_rules(domain: dict) -> None:
+    snapshot = tracker("tracker_schedule_asks_birth_date", text="3", intent="choose_option")
+    slots, dispatcher = await validate(snapshot, domain)
+    assert slots == {}
+    assert dispatcher.messages == []

@@ -1,4 +1,4 @@
-"""Starting and stopping the whole assistant (scripts/run_assistant.sh) from Python.
+"""Starting and stopping the whole assistant (``python -m supervisor``, as `make run` does) from Python.
 
 Used by the integration tests and the benchmark, so both exercise exactly what
 ``make run`` starts.
@@ -151,7 +151,7 @@ def start_assistant(
     # Owner-only, like everything else the run writes (the servers run under umask 077).
     with open(os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as log:
         process = subprocess.Popen(
-            [str(ROOT / "scripts" / "run_assistant.sh")],
+            [str(ROOT / ".venvs" / "actions" / "bin" / "python"), "-m", "supervisor"],
             cwd=ROOT,
             env=environment,
             stdout=log,

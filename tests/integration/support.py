@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from tests.harness.assistant_process import ROOT
+from tests.harness.whatsapp import payloads
 
 
 def first_variation(name: str) -> dict[str, Any]:
@@ -45,3 +46,13 @@ def response_buttons(name: str) -> list[dict[str, str]]:
 def reply(messages: list[dict[str, Any]]) -> str:
     """What the user reads: Rasa's REST channel sends each paragraph as its own message."""
     return "\n\n".join(message.get("text", "") for message in messages)
+
+
+# The WhatsApp settings of both session assistants (tests/integration/conftest.py): throw-away secrets.
+WHATSAPP_SECRETS = {
+    "WHATSAPP_VERIFY_TOKEN": "it-verify-token",
+    "WHATSAPP_APP_SECRET": "it-app-secret",
+    "WHATSAPP_ACCESS_TOKEN": "it-access-token",
+    "WHATSAPP_SENDER_HASH_KEY": "it-sender-hash-key",
+    "WHATSAPP_PHONE_NUMBER_ID": payloads.DEFAULT_PHONE_NUMBER_ID,
+}

@@ -7,12 +7,11 @@ import signal
 import sqlite3
 import subprocess
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.harness.assistant_process import AssistantProcess, start_assistant
+from tests.harness.assistant_process import AssistantProcess
 from tests.integration.support import reply, response_text
 
 
@@ -49,16 +48,16 @@ def group_members_after_graceful_shutdown(group: int, seconds: float) -> str:
         time.sleep(0.5)
 
 
-def test_sigterm_to_the_process_group_stops_everything(tmp_path: Path) -> None:
-    running = start_assistant(tmp_path, rasa_port=15105, action_port=15155)
+@pytest.mark.last
+def test_sigterm_to_the_process_group_stops_everything(disposable: AssistantProcess) -> None:
+    disposable.wait_until_up()  # servers killed by earlier tests are back
     try:
-        running.wait_until_up()
-        assert set(running.member_pids()) == {"rasa server", "action server", "registry", "review app"}
+        assert set(disposable.member_pids()) == {"rasa server", "action server", "registry", "review app"}
     finally:
-        os.killpg(running.process.pid, signal.SIGTERM)
-    running.process.wait(timeout=60)
-    leftovers = group_members_after_graceful_shutdown(running.process.pid, seconds=30)
+        os.killpg(disposable.process.pid, signal.SIGTERM)
+    disposable.process.wait(timeout=60)
+    leftovers = group_members_after_graceful_shutdown(disposable.process.pid, seconds=30)
     assert leftovers == "", f"processes left behind: {leftovers}"
-    for port in (15105, 15155):
+    for port in (disposable.rasa_port, disposable.action_port):
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"http://127.0.0.1:{port}/", timeout=2)

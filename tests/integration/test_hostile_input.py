@@ -1,9 +1,9 @@
 """Issue #11, items 1 and 2, against the real stack: no single request takes the assistant down.
 
-The assistant starts as ``make run`` starts it, with the WhatsApp channel pointed at the fake
-Graph API served from this process. Each attack is sent as an attacker would send it; then the
-Rasa server must be the same process as before and still answer a normal FAQ question. What a
-person reads (the REST reply, or what the bot sent to the phone) is what is compared.
+On the session's shared assistant (tests/integration/conftest.py), whose WhatsApp channel points
+at the fake Graph API served from this process. Each attack is sent as an attacker would send it;
+then the Rasa server must be the same process as before and still answer a normal FAQ question.
+What a person reads (the REST reply, or what the bot sent to the phone) is what is compared.
 """
 
 from __future__ import annotations
@@ -11,8 +11,6 @@ from __future__ import annotations
 import itertools
 import json
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,22 +23,13 @@ from rasa_project.channels.inbound import (
     TOO_DEEP,
     TOO_LONG_NOTICE,
 )
-from tests.harness.assistant_process import AssistantProcess, start_assistant
+from tests.harness.assistant_process import AssistantProcess
 from tests.harness.whatsapp import payloads
-from tests.harness.whatsapp.fake_graph_api import FakeGraphApi, FakeGraphApiThread
-from tests.integration.support import reply, response_text
+from tests.harness.whatsapp.fake_graph_api import FakeGraphApiThread
+from tests.integration.support import WHATSAPP_SECRETS, reply, response_text
 from tests.load.soak import Soak
 
-RASA_PORT = 15120  # registry and review app on the next two ports
-ACTION_PORT = 15160
-FAKE_PORT = 15189
-SECRETS = {
-    "WHATSAPP_VERIFY_TOKEN": "hostile-verify-token",
-    "WHATSAPP_APP_SECRET": "hostile-app-secret",
-    "WHATSAPP_ACCESS_TOKEN": "hostile-access-token",
-    "WHATSAPP_SENDER_HASH_KEY": "hostile-sender-hash-key",
-    "WHATSAPP_PHONE_NUMBER_ID": payloads.DEFAULT_PHONE_NUMBER_ID,
-}
+APP_SECRET = WHATSAPP_SECRETS["WHATSAPP_APP_SECRET"]
 ANSWER_SECONDS = 60.0
 # Rasa exited within 4 s of the lone-surrogate request (issue #11): wait longer than that.
 CRASH_WINDOW_SECONDS = 6.0
@@ -57,14 +46,14 @@ class HostileRig:
 
     @property
     def whatsapp_url(self) -> str:
-        return f"http://127.0.0.1:{RASA_PORT}/webhooks/whatsapp/webhook"
+        return f"http://127.0.0.1:{self.assistant.rasa_port}/webhooks/whatsapp/webhook"
 
     def rest(self, body: bytes) -> httpx.Response:
         headers = {"Content-Type": "application/json"}
         return httpx.post(self.assistant.rest_url, content=body, headers=headers, timeout=ANSWER_SECONDS)
 
     def whatsapp(self, body: bytes) -> httpx.Response:
-        headers = payloads.signed_headers(body, SECRETS["WHATSAPP_APP_SECRET"])
+        headers = payloads.signed_headers(body, APP_SECRET)
         return httpx.post(self.whatsapp_url, content=body, headers=headers, timeout=ANSWER_SECONDS)
 
     def sent_to(self, phone: str, count: int) -> list[str]:
@@ -86,19 +75,8 @@ class HostileRig:
 
 
 @pytest.fixture(scope="module")
-def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostileRig]:
-    fake = FakeGraphApiThread(FakeGraphApi(access_token=SECRETS["WHATSAPP_ACCESS_TOKEN"]), FAKE_PORT).start()
-    try:
-        environment = {**SECRETS, "WHATSAPP_GRAPH_API_URL": f"{fake.base_url}/v21.0"}
-        run_dir: Path = tmp_path_factory.mktemp("hostile-run")
-        assistant = start_assistant(run_dir, RASA_PORT, ACTION_PORT, extra_env=environment)
-        try:
-            assistant.wait_until_up()
-            yield HostileRig(assistant, fake)
-        finally:
-            assistant.stop()
-    finally:
-        fake.stop()
+def rig(assistant: AssistantProcess, graph_api: FakeGraphApiThread) -> HostileRig:
+    return HostileRig(assistant, graph_api)
 
 
 def what_the_phone_shows(message: dict[str, Any]) -> str:
@@ -212,7 +190,7 @@ def test_a_whatsapp_lone_surrogate_sender_is_400(rig: HostileRig) -> None:
 
 def test_a_bounded_soak_never_stops_the_stack_and_answers_every_normal_message(rig: HostileRig) -> None:
     """No timing assertion: latency depends on the machine; ``python -m tests.load.soak`` reports it."""
-    report = Soak(rig.assistant, SECRETS["WHATSAPP_APP_SECRET"], hostile_interval=0.3).run(seconds=40)
+    report = Soak(rig.assistant, APP_SECRET, hostile_interval=0.3).run(seconds=40)
     summary: dict[str, Any] = report.summary()
     assert report.stack_stayed_up, summary
     for phase in report.phases:

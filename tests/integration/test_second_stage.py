@@ -10,9 +10,11 @@ import json
 import sqlite3
 from typing import Any
 
+import pytest
+
+from services.review.cli import main as review_cli
 from tests.harness.assistant_process import AssistantProcess
 from tests.integration.support import reply, response_text
-from tools.handoff_review import read_events, waiting
 
 # Rasa's NLU is not sure of it (nlu_fallback): alone, it could only show the menu. The semantic
 # stage offers the right topic among close ones.
@@ -96,15 +98,28 @@ def test_the_schedule_check_starts_from_the_menu_by_number(assistant: AssistantP
     assert reply(assistant.say("it-menu-schedule", "7")) == response_text("utter_ask_schedule_nik")
 
 
-def test_two_uncertain_turns_offer_an_officer_and_menu_ends_the_wait(assistant: AssistantProcess) -> None:
+def officers_see_waiting(
+    assistant: AssistantProcess, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> str:
+    """What ``python -m services.review waiting`` prints for this stack's tracker store."""
+    monkeypatch.setenv("REVIEW_DATABASE_URL", f"sqlite:///{assistant.run_dir / 'officers-review.db'}")
+    monkeypatch.setenv("REVIEW_TRACKER_STORE_URL", f"sqlite:///{assistant.run_dir / 'tracker.db'}")
+    capsys.readouterr()
+    assert review_cli(["waiting"]) == 0
+    return capsys.readouterr().out
+
+
+def test_two_uncertain_turns_offer_an_officer_and_menu_ends_the_wait(
+    assistant: AssistantProcess, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     sender = "it-handoff"
     assert reply(assistant.say(sender, "/nlu_fallback")) == response_text("utter_uncertain_answer")
     offer = assistant.say(sender, "/nlu_fallback")
     assert reply(offer) == response_text("utter_handoff_offer")
     assert reply(assistant.say(sender, "1")) == response_text("utter_handoff_requested")
     assert assistant.say(sender, "vaksin bayar ga?") == [], "the bot is silent while an officer has it"
-    listed = waiting(read_events(f"sqlite:///{assistant.run_dir / 'tracker.db'}"))
-    assert [(w.conversation, w.messages_since) for w in listed if w.conversation == sender] == [(sender, 1)]
+    assert f"{sender}\twaiting since" in officers_see_waiting(assistant, monkeypatch, capsys)
+    assert "1 message(s) since" in officers_see_waiting(assistant, monkeypatch, capsys).split(sender)[1]
     back = assistant.say(sender, "menu")
     assert reply(back) == response_text("utter_handoff_released") + "\n\n" + response_text("utter_menu")
     assert reply(assistant.say(sender, "vaksin bayar ga?")) == response_text("utter_faq/biaya")
@@ -118,3 +133,19 @@ def test_an_officer_releases_a_conversation(assistant: AssistantProcess) -> None
     assert assistant.say(sender, "halo?") == []
     assistant.say(sender, "/release_handoff")
     assert reply(assistant.say(sender, "halo min")) == response_text("utter_greet")
+
+
+def test_inside_the_schedule_check_menu_words_and_numbers_do_what_they_say(
+    assistant: AssistantProcess,
+) -> None:
+    """Issue #12: "hmm" and "1" brought the whole introduction back; "1" was read as an NIK."""
+    sender = "it-schedule-exits"
+    assert reply(assistant.say(sender, "/check_schedule")) == response_text("utter_ask_schedule_nik")
+    hinted = [message.get("text") for message in assistant.say(sender, "hmm")]
+    assert hinted[-1] == response_text("utter_ask_schedule_nik_again"), hinted
+    assert response_text("utter_ask_schedule_nik") not in hinted
+    assert reply(assistant.say(sender, "menu")) == response_text("utter_menu")
+    assert reply(assistant.say(sender, "2")) == response_text("utter_menu_syarat"), "the check has ended"
+    assert reply(assistant.say(sender, "/check_schedule")) == response_text("utter_ask_schedule_nik")
+    assert reply(assistant.say(sender, "1")) == response_text("utter_menu_umum"), "a menu number, not an NIK"
+    assert reply(assistant.say(sender, "vaksin bayar ga?")) == response_text("utter_faq/biaya")

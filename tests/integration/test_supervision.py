@@ -3,7 +3,8 @@
 Also the closed action server on the real stack (issue #11.3): a direct call to its /webhook
 without Rasa's token is refused; with the token, sealed slots from one conversation give no record
 in another; and it is not reachable on the machine's network address. And the run folder is
-owner-only (issue #11.6).
+owner-only (issue #11.6). On the session's disposable assistant (tests/integration/conftest.py):
+its supervisor checks health every 0.5 s and restarts a dead server after 1 s.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import os
 import signal
 import stat
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -29,32 +30,17 @@ from tests.actions.webhook_calls import (
     sealed_slots,
     typed,
 )
-from tests.harness.assistant_process import AssistantProcess, start_assistant
+from tests.harness.assistant_process import AssistantProcess
 from tests.integration.support import reply, response_text
 
-RASA_PORT = 15250
-ACTION_PORT = 15255
 FAQ_QUESTION = "vaksin bayar ga?"
 FAQ_ANSWER = response_text("utter_faq/biaya")
 RECOVERY_SECONDS = 300  # Rasa loads its model again after a restart
 
 
 @pytest.fixture(scope="module")
-def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AssistantProcess]:
-    run_dir = tmp_path_factory.mktemp("supervision-run")
-    (run_dir / "earlier-run.log").write_text("written before the umask\n")
-    (run_dir / "earlier-run.log").chmod(0o644)
-    running = start_assistant(
-        run_dir,
-        RASA_PORT,
-        ACTION_PORT,
-        extra_env={"SUPERVISOR_HEALTH_INTERVAL_SECONDS": "0.5", "SUPERVISOR_BACKOFF_INITIAL_SECONDS": "1"},
-    )
-    try:
-        running.wait_until_up()
-        yield running
-    finally:
-        running.stop()
+def assistant(disposable: AssistantProcess) -> AssistantProcess:
+    return disposable
 
 
 def health_when(
@@ -132,8 +118,8 @@ def test_replayed_slots_give_no_record_in_another_conversation(assistant: Assist
 
 def test_the_action_server_is_not_on_the_network(assistant: AssistantProcess) -> None:
     with pytest.raises(httpx.ConnectError):
-        httpx.get(f"http://{outbound_address()}:{ACTION_PORT}/health", timeout=5)
-    assert listening_addresses(ACTION_PORT) == {f"127.0.0.1:{ACTION_PORT}"}
+        httpx.get(f"http://{outbound_address()}:{assistant.action_port}/health", timeout=5)
+    assert listening_addresses(assistant.action_port) == {f"127.0.0.1:{assistant.action_port}"}
     assert listening_addresses(assistant.supervisor_port) == {f"127.0.0.1:{assistant.supervisor_port}"}
 
 

@@ -26,10 +26,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import httpx
 import yaml
 
+from actions.semantic import faq_index
+from actions.semantic.faq_index import INDEX_ENV, MODELS_ENV
 from tests.integration import review_client as review
 from tests.integration.review_client import unused_port
 
@@ -113,9 +116,15 @@ class Loop:
     def live_file(self) -> str:
         return os.readlink(self.models / "live.tar.gz")
 
+    def live_index(self) -> Path:
+        """The index the action server loads for this models folder (its own resolution)."""
+        with patch.dict(os.environ, {MODELS_ENV: str(self.models)}):
+            os.environ.pop(INDEX_ENV, None)
+            return faq_index.index_dir()
+
 
 class RasaServer:
-    """``rasa run --enable-api --auth-token`` on ``--model <models folder>``, as run_assistant.sh
+    """``rasa run --enable-api --auth-token`` on ``--model <models folder>``, as the supervisor
     starts it: the server the gate hot-swaps. With the project's endpoints, its tracker store in
     ``<folder>/tracker.db`` and an action endpoint where nothing listens; the REST channel only."""
 
@@ -237,6 +246,7 @@ def test_a_reviewed_correction_goes_live_a_worse_model_does_not_and_rollback_und
     assert f"LIVE {baseline}: first model" in output
     assert model(registry, baseline)["status"] == "live"
     assert loop.live_file() == f"archive/{baseline}.tar.gz"
+    assert loop.live_index() == loop.models / "archive" / f"{baseline}.semantic"
     assert "up to date" in loop.make("a: train again, unchanged", "train")
 
     # a running server on the live model, with the project's tracker store: the gate hot-swaps it
@@ -297,6 +307,10 @@ def test_a_reviewed_correction_goes_live_a_worse_model_does_not_and_rollback_und
         assert corrected != baseline, output
         assert f"LIVE {corrected}: not worse than the live model" in output
         assert f"running server at {server.url} now serves {corrected}.tar.gz" in output
+        # the gate judged what recipients get: Rasa and the second stage, candidate against live
+        assert f"candidate {corrected}: right answer" in output and f"live {baseline}: right answer" in output
+        assert loop.live_index() == loop.models / "archive" / f"{corrected}.semantic"
+        live_index_files = files(loop.live_index())
         assert server.serving() == f"{corrected}.tar.gz"
         assert registry["history"] == [baseline]
         assert model(registry, baseline)["status"] == "kept"
@@ -315,6 +329,10 @@ def test_a_reviewed_correction_goes_live_a_worse_model_does_not_and_rollback_und
         assert (registry["live"], registry["history"]) == (corrected, [baseline])
         assert loop.live_file() == f"archive/{corrected}.tar.gz"
         assert (loop.models / refused["file"]).is_file()
+        # its index was built and kept, but the action server's live index is untouched
+        assert (loop.models / refused["index"]).is_dir()
+        assert loop.live_index() == loop.models / "archive" / f"{corrected}.semantic"
+        assert files(loop.live_index()) == live_index_files
         # the refused model stayed away from the running server
         assert server.serving() == f"{corrected}.tar.gz"
 
@@ -327,6 +345,7 @@ def test_a_reviewed_correction_goes_live_a_worse_model_does_not_and_rollback_und
         assert (registry["live"], registry["history"]) == (baseline, [])
         assert model(registry, corrected)["status"] == "retired"
         assert loop.live_file() == f"archive/{baseline}.tar.gz"
+        assert loop.live_index() == loop.models / "archive" / f"{baseline}.semantic"
     table = loop.make("f: list", "models")
     assert any(line.startswith("*") and baseline in line for line in table.splitlines()), table
     print(f"\n{table}\nmissed by the baseline: {missed}")

@@ -1,21 +1,20 @@
 """What a person receives over REST from the real stack: exact texts and buttons, every variable filled,
 and the way on after every answer.
 
-Its own assistant (ports 15705-15707 and 15755), started the way `make run` starts it. The expected
-texts are the domain's, with the contact variables filled (tests/integration/support.py).
+On the session's shared assistant (tests/integration/conftest.py). The expected texts are the
+domain's, with the contact variables filled (tests/integration/support.py).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.harness.assistant_process import AssistantProcess, start_assistant
+from tests.harness.assistant_process import AssistantProcess
 from tests.integration.support import response_buttons, response_text
 from tests.integration.test_second_stage import IN_DOUBT
 
@@ -23,16 +22,6 @@ DOMAIN = Path(__file__).resolve().parents[2] / "rasa_project" / "domain"
 WAY_ON = {"title": "Menu lainnya", "payload": "/show_menu"}
 PLACEHOLDER = re.compile(r"\{[^{}\n]+\}")
 DID_YOU_MEAN_END = "\n\nPilih salah satu atau ketik nomornya. Topik lain: ketik *menu*."
-
-
-@pytest.fixture(scope="module")
-def assistant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AssistantProcess]:
-    running = start_assistant(tmp_path_factory.mktemp("people-see"), rasa_port=15705, action_port=15755)
-    try:
-        running.wait_until_up()
-        yield running
-    finally:
-        running.stop()
 
 
 def domain_files() -> list[dict[str, Any]]:

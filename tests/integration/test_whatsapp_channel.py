@@ -1,19 +1,19 @@
 """The WhatsApp channel of the real Rasa server, driven with Meta's payload shapes.
 
-The assistant starts the way ``make run`` does, with the channel pointed at the
-fake Graph API (tests/harness/whatsapp/fake_graph_api.py) served from this process; what
-the bot "sent to the phone" is read back from the fake.
+On the session's shared assistant (tests/integration/conftest.py), its channel pointed at the
+fake Graph API (tests/harness/whatsapp/fake_graph_api.py) served from this process; what the bot
+"sent to the phone" is read back from the fake. The restart is the disposable assistant's.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
+import signal
 import sqlite3
 import statistics
 import time
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,56 +23,29 @@ from actions.dates import format_day_and_date
 from actions.schedule import today_in_indonesia
 from rasa_project.channels.privacy import conversation_id
 from services.registry.demo import DEMO_PERSON, DEMO_PERSON_NEXT_APPOINTMENT_DAYS
-from tests.harness.assistant_process import AssistantProcess, start_assistant
+from tests.harness.assistant_process import AssistantProcess
 from tests.harness.whatsapp import payloads
-from tests.harness.whatsapp.fake_graph_api import FakeGraphApi, FakeGraphApiThread
-from tests.integration.support import response_buttons, response_text
+from tests.harness.whatsapp.fake_graph_api import FakeGraphApiThread
+from tests.integration.support import WHATSAPP_SECRETS, response_buttons, response_text
 
-RASA_PORT = 15205
-ACTION_PORT = 15255
-FAKE_PORT = 15289
-SECRETS = {
-    "WHATSAPP_VERIFY_TOKEN": "it-verify-token",
-    "WHATSAPP_APP_SECRET": "it-app-secret",
-    "WHATSAPP_ACCESS_TOKEN": "it-access-token",
-    "WHATSAPP_SENDER_HASH_KEY": "it-sender-hash-key",
-}
+APP_SECRET = WHATSAPP_SECRETS["WHATSAPP_APP_SECRET"]
 ANSWER_SECONDS = 60.0
 QUIET_SECONDS = 3.0  # how long "nothing more arrives" is watched for
 _phones = (f"62811{n:07d}" for n in itertools.count(1000))
 
 
 class WhatsAppRig:
-    """The running assistant, the fake Graph API, and one simulated phone per test."""
+    """A running assistant, the fake Graph API, and one simulated phone per test."""
 
-    def __init__(self, run_dir: Path, fake: FakeGraphApiThread) -> None:
-        self.run_dir = run_dir
+    def __init__(self, assistant: AssistantProcess, fake: FakeGraphApiThread) -> None:
+        self.assistant = assistant
+        self.run_dir = assistant.run_dir
         self.fake = fake
-        self.env = {
-            **SECRETS,
-            "WHATSAPP_PHONE_NUMBER_ID": payloads.DEFAULT_PHONE_NUMBER_ID,
-            "WHATSAPP_GRAPH_API_URL": f"{fake.base_url}/v21.0",
-            "WHATSAPP_SEEN_STORE_URL": "",
-        }
         self.phones_used: list[str] = []
-        self.assistant = self._start()
-
-    def _start(self) -> AssistantProcess:
-        running = start_assistant(self.run_dir, RASA_PORT, ACTION_PORT, extra_env=self.env)
-        try:
-            running.wait_until_up()
-        except BaseException:
-            running.stop()
-            raise
-        return running
-
-    def restart(self) -> None:
-        self.assistant.stop()
-        self.assistant = self._start()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{RASA_PORT}/webhooks/whatsapp/webhook"
+        return f"http://127.0.0.1:{self.assistant.rasa_port}/webhooks/whatsapp/webhook"
 
     def new_phone(self) -> str:
         phone = next(_phones)
@@ -80,7 +53,7 @@ class WhatsAppRig:
         return phone
 
     def post(self, body: bytes, headers: dict[str, str] | None = None) -> httpx.Response:
-        signed = payloads.signed_headers(body, SECRETS["WHATSAPP_APP_SECRET"]) if headers is None else headers
+        signed = payloads.signed_headers(body, APP_SECRET) if headers is None else headers
         return httpx.post(self.url, content=body, headers=signed, timeout=30)
 
     def deliver(self, *messages: payloads.Message) -> httpx.Response:
@@ -103,7 +76,7 @@ class WhatsAppRig:
         return [record["message"] for record in self.fake.fake.sent(to=phone)]
 
     def tracker_rows(self, phone: str) -> int:
-        pseudonym = conversation_id(phone, SECRETS["WHATSAPP_SENDER_HASH_KEY"])
+        pseudonym = conversation_id(phone, WHATSAPP_SECRETS["WHATSAPP_SENDER_HASH_KEY"])
         with sqlite3.connect(self.run_dir / "tracker.db") as database:
             [(count,)] = database.execute("SELECT COUNT(*) FROM events WHERE sender_id = ?", (pseudonym,))
         return int(count)
@@ -117,22 +90,25 @@ def bodies(messages: list[dict[str, Any]]) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WhatsAppRig]:
-    fake = FakeGraphApiThread(FakeGraphApi(access_token=SECRETS["WHATSAPP_ACCESS_TOKEN"]), FAKE_PORT).start()
-    try:
-        running = WhatsAppRig(tmp_path_factory.mktemp("whatsapp-run"), fake)
-        try:
-            yield running
-        finally:
-            running.assistant.stop()
-    finally:
-        fake.stop()
+def rig(assistant: AssistantProcess, graph_api: FakeGraphApiThread) -> WhatsAppRig:
+    return WhatsAppRig(assistant, graph_api)
+
+
+def restart_rasa(assistant: AssistantProcess) -> None:
+    """Rasa stopped (SIGTERM, as a deployment restarts it); the supervisor starts it again."""
+    pid = assistant.member_pids()["rasa server"]
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 60
+    while assistant.member_pids().get("rasa server") in (pid, None):
+        assert time.monotonic() < deadline, "Rasa was not started again"
+        time.sleep(0.2)
+    assistant.wait_until_up()
 
 
 def test_verification_handshake(rig: WhatsAppRig) -> None:
     query = {
         "hub.mode": "subscribe",
-        "hub.verify_token": SECRETS["WHATSAPP_VERIFY_TOKEN"],
+        "hub.verify_token": WHATSAPP_SECRETS["WHATSAPP_VERIFY_TOKEN"],
         "hub.challenge": "8472",
     }
     answer = httpx.get(rig.url, params=query)
@@ -162,7 +138,7 @@ def test_bad_and_missing_signatures_are_refused_and_not_processed(rig: WhatsAppR
     if signature == "wrong secret":
         headers = payloads.signed_headers(body, "not-the-app-secret")
     if signature == "tampered body":
-        headers = payloads.signed_headers(body, SECRETS["WHATSAPP_APP_SECRET"])
+        headers = payloads.signed_headers(body, APP_SECRET)
         body = body.replace(b"halo", b"hola")
     assert rig.post(body, headers).status_code == 403
     time.sleep(QUIET_SECONDS)
@@ -220,13 +196,18 @@ def test_several_messages_and_entries_in_one_delivery(rig: WhatsAppRig) -> None:
     assert bodies(rig.replies(other, 1)) == [response_text("utter_faq/halal")]
 
 
-def test_a_delivery_sent_three_times_is_answered_once_also_after_a_restart(rig: WhatsAppRig) -> None:
+def test_a_delivery_sent_three_times_is_answered_once_also_after_a_restart(
+    disposable: AssistantProcess, graph_api: FakeGraphApiThread
+) -> None:
+    """The handled message ids are in the tracker database, not in the Rasa process that restarts."""
+    disposable.wait_until_up()  # a server killed by an earlier test is back
+    rig = WhatsAppRig(disposable, graph_api)
     phone = rig.new_phone()
     body = payloads.encode(payloads.messages_delivery(payloads.text_message(phone, "vaksin bayar ga?")))
     assert [rig.post(body).status_code for _ in range(3)] == [200, 200, 200]
     assert len(rig.settled_replies(phone, 1)) == 1
 
-    rig.restart()
+    restart_rasa(disposable)
     assert [rig.post(body).status_code for _ in range(3)] == [200, 200, 200]
     rig.deliver(payloads.text_message(phone, "halo"))  # a new message is still answered
     replies = rig.settled_replies(phone, 2)
@@ -318,10 +299,11 @@ def test_a_schedule_lookup_over_whatsapp(rig: WhatsAppRig) -> None:
     """From the number on file: no one-time code (test_schedule_lookup.py has the code step)."""
     phone = DEMO_PERSON.phone.removeprefix("+")
     rig.phones_used.append(phone)
+    earlier = len(rig.fake.fake.sent(to=phone))  # the fake is the session's: test_schedule_lookup.py's too
     for count, text in enumerate(("cek jadwal vaksin saya dong", DEMO_PERSON.nik, "17-08-1985"), start=1):
         rig.deliver(payloads.text_message(phone, text))
-        rig.replies(phone, count)
-    texts = bodies(rig.settled_replies(phone, 3))
+        rig.replies(phone, earlier + count)
+    texts = bodies(rig.settled_replies(phone, earlier + 3)[earlier:])
     asked = [response_text("utter_ask_schedule_nik"), response_text("utter_ask_schedule_birth_date")]
     assert texts[:2] == asked
     answer = "\n\n".join(texts[2:])

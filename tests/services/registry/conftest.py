@@ -9,23 +9,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
-from uuid import uuid4
 
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.registry.app import create_app
-from services.registry.database import make_engine, make_session_factory, normalise_database_url
+from services.registry.database import make_engine, make_session_factory
 from services.registry.demo import seed_demo
 from services.registry.migrate import upgrade_to_head
 from services.registry.models import Base
 from services.registry.settings import RegistrySettings
+from tests.services.common.postgres import temporary_database
 from tests.services.registry.support import AUDIT_HASH_KEY, SERVICE_TOKEN, START, TODAY, FakeClock
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -33,35 +30,12 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 
 
-@contextmanager
-def temporary_postgres_database(admin_url: str) -> Iterator[str]:
-    """A new, empty database on the server, dropped afterwards."""
-    name = f"registry_test_{uuid4().hex[:12]}"
-    admin = create_engine(normalise_database_url(admin_url), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except SQLAlchemyError as error:
-        admin.dispose()
-        pytest.fail(
-            f"PostgreSQL is required for the registry tests and {admin_url} is unreachable "
-            f"(set REGISTRY_TEST_POSTGRES_URL): {type(error).__name__}: {error}",
-            pytrace=False,
-        )
-    try:
-        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'registry.db'}"
         return
-    with temporary_postgres_database(POSTGRES_ADMIN_URL) as url:
+    with temporary_database(POSTGRES_ADMIN_URL, "registry_test") as url:
         yield url
 
 
