@@ -24,7 +24,7 @@ from actions.choices import FALLBACK_STREAK, previous_streak
 from actions.handoff import offer_handoff
 from actions.menu import FALLBACK_MENU_RESPONSE, answer_topic, offer_topics, show_menu
 from actions.second_stage import ANSWER, CLARIFY, Decision, RasaAnswers, decide
-from actions.settings import ActionSettings
+from actions.settings import current_settings
 from core.parse import FALLBACK_INTENT, RETRIEVAL_INTENT
 
 UNCERTAIN_ANSWER_RESPONSE = FALLBACK_MENU_RESPONSE
@@ -78,6 +78,6 @@ class ActionAnswerFaq(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         rasa = RasaAnswers.from_parse(tracker.latest_message)
-        check = ActionSettings().answer_check and rasa.best is not None
+        check = current_settings().answer_check and rasa.best is not None
         ranked = await semantic_search.rank(message_text(tracker)) if check else None
         return carry_out(decide(RETRIEVAL_INTENT, rasa, ranked, check), dispatcher, domain)

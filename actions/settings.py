@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
+from functools import lru_cache
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -73,6 +75,21 @@ class ActionSettings(BaseSettings):
             return self.schedule_slot_key.get_secret_value().encode()
         token = self.registry_service_token.get_secret_value().encode()
         return hmac.new(token, _SEAL_KEY_LABEL, hashlib.sha256).digest()
+
+
+def current_settings() -> ActionSettings:
+    """This process's settings, read once per distinct environment.
+
+    Every search and every FAQ answer consults them, and parsing the environment costs ~0.4 ms on
+    this machine (a message used to do it three times); a server's environment never changes, and
+    a test that changes it gets fresh settings. No secret is checked here (see ``load_settings``).
+    """
+    return _settings_for(frozenset(os.environ.items()))
+
+
+@lru_cache(maxsize=4)
+def _settings_for(environment: frozenset[tuple[str, str]]) -> ActionSettings:
+    return ActionSettings()
 
 
 def load_settings() -> ActionSettings:

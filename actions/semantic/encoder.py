@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from actions.settings import ActionSettings
+from actions.settings import current_settings
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -38,7 +38,7 @@ DEFAULT_MESSAGE_PROMPT = ""
 
 def configured_model() -> str:
     """The model setting: ``$TANYAVAKSIN_EMBEDDING_MODEL`` or the provisioned folder."""
-    return ActionSettings().embedding_model or DEFAULT_MODEL
+    return current_settings().embedding_model or DEFAULT_MODEL
 
 
 def resolve_model(model: str) -> str:
@@ -109,7 +109,7 @@ def _set_threads() -> None:
     cores are idle, but with another busy process 2 threads wait on each other: p50 0.9 s against
     32 ms (p95 37 ms) for 1 thread. The action server shares its cores with Rasa.
     """
-    threads = ActionSettings().embedding_threads
+    threads = current_settings().embedding_threads
     if threads > 0:
         import torch
 

@@ -28,7 +28,7 @@ from actions.semantic.encoder import (
     Encoder,
     load_encoder,
 )
-from actions.settings import ActionSettings
+from actions.settings import current_settings
 from core.model_registry import data_hash, live_index
 from core.nlu_yaml import read_labelled, yaml_files
 
@@ -254,18 +254,18 @@ def project_path(path: str | Path) -> Path:
 
 def models_dir() -> Path:
     """The models folder setting: ``$TANYAVAKSIN_MODELS`` or ``models``."""
-    return project_path(ActionSettings().models)
+    return project_path(current_settings().models)
 
 
 def fixed_index() -> bool:
     """``$TANYAVAKSIN_SEMANTIC_INDEX`` pins one folder; otherwise the live version's index is used."""
-    return bool(ActionSettings().semantic_index)
+    return bool(current_settings().semantic_index)
 
 
 def index_dir(folder: str | Path | None = None) -> Path:
     """The index folder: the argument, ``$TANYAVAKSIN_SEMANTIC_INDEX``, or the live version's index
     named in the models folder's registry (``models/semantic`` for a version without one)."""
-    chosen = folder or ActionSettings().semantic_index
+    chosen = folder or current_settings().semantic_index
     if chosen:
         return project_path(chosen)
     return live_index(models_dir()) or models_dir() / LEGACY_INDEX_DIR
@@ -276,7 +276,7 @@ def load_search(folder: str | None = None, model: str | None = None) -> Semantic
     """The process-wide search, loaded once: the index, and the model it names unless overridden."""
     index = FaqIndex.load(index_dir(folder))
     return SemanticFaqSearch(
-        index, load_encoder(model or ActionSettings().embedding_model or index.info.model)
+        index, load_encoder(model or current_settings().embedding_model or index.info.model)
     )
 
 
