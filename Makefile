@@ -31,7 +31,7 @@ ACTIONS_TESTS := tests/core tests/supervisor tests/actions tests/services tests/
   tests/harness tests/load
 
 .PHONY: help setup run shell train test lint types unit validate conversation integration browser eval bench \
-  bench-review ablation soak clean
+  bench-review ablation soak screenshots clean
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -77,7 +77,8 @@ validate: setup ## rasa data validate --fail-on-warnings
 conversation: train ## conversation tests (Rasa test stories) against the newest model
 	$(RASA) test core --stories tests/conversations --model models --fail-on-prediction-errors --out reports/conversation
 
-integration: train ## real Rasa server + real action server over HTTP; tests that need the trained models
+integration: train ## real Rasa server + real action server over HTTP (and the officer console in chromium); tests that need the trained models
+	@scripts/setup_browser.sh
 	$(ACTIONS_ENV)/python -m pytest -q -m trained_model tests/actions tests/services
 	$(ACTIONS_ENV)/python -m pytest -q --durations=10 tests/integration
 
@@ -104,6 +105,10 @@ bench: train ## REST latency p50/p95 and msgs/s at concurrency 1 and 16, trainin
 
 soak: train ## hostile and normal messages mixed for 60 s on loopback: normal-chat p50/p95 with and without, errors, restarts
 	$(ACTIONS_ENV)/python -m tests.load.soak --seconds 60
+
+screenshots: setup ## every review app page at 1280 and 390 px into docs/screenshots (README "Review app")
+	@scripts/setup_browser.sh
+	$(ACTIONS_ENV)/python -m tests.browser.screenshots
 
 clean: ## remove trained models and their registry, reports and run state (keeps the environments)
 	rm -rf models/*.tar.gz models/archive models/registry.json reports .run

@@ -185,6 +185,65 @@ def shown_position_last_turn(events: Sequence[Mapping[str, Any]]) -> str | None:
     return str(value) if found and value else None
 
 
+# ------------------------------------------------------------------ never the same message twice in a row
+
+# A list this long is a menu: shown again right after itself (under another text: the main menu, the
+# fallback menu and the out-of-scope reply share the same eight options), it is the same message.
+_MENU_LENGTH = 3
+
+
+@dataclass(frozen=True)
+class Said:
+    """A message the bot sent, as the tracker keeps it: the response Rasa rendered it from (Rasa adds
+    ``utter_action`` and the action's variables to the message's metadata), the text, the buttons."""
+
+    response: str | None
+    text: str
+    options: tuple[str, ...]
+    variables: Mapping[str, Any]
+
+
+def said(event: Mapping[str, Any]) -> Said:
+    metadata = event.get("metadata")
+    metadata = metadata if isinstance(metadata, Mapping) else {}
+    data = event.get("data")
+    buttons = data.get("buttons") if isinstance(data, Mapping) else None
+    shown = [button for button in buttons if isinstance(button, Mapping)] if isinstance(buttons, list) else []
+    response = metadata.get("utter_action")
+    return Said(
+        str(response) if response else None, str(event.get("text") or ""), tuple(payloads(shown)), metadata
+    )
+
+
+def said_lately(events: Sequence[Mapping[str, Any]]) -> list[Said]:
+    """What the bot said in its last turn and so far in this one: what its next message must not repeat."""
+    users = [index for index, event in enumerate(events) if event.get("event") == "user"]
+    start = users[-2] + 1 if len(users) >= 2 else 0
+    return [said(event) for event in events[start:] if event.get("event") == "bot"]
+
+
+def repeats(
+    events: Sequence[Mapping[str, Any]],
+    response: str,
+    variables: Mapping[str, Any] | None = None,
+    options: Sequence[str] = (),
+) -> bool:
+    """Whether sending ``response`` (with these variables, or a menu of these options) now would say
+    again what the bot has just said: the one test behind "no message twice in a row".
+
+    The action server only names a response (Rasa renders it), so the test compares what the tracker
+    keeps of the bot's messages: the response name and variables, and a menu's options whatever
+    text introduced them.
+    """
+    wanted = dict(variables or {})
+    for message in said_lately(events):
+        if message.response == response and all(message.variables.get(k) == v for k, v in wanted.items()):
+            return True
+        if len(options) >= _MENU_LENGTH and message.options == tuple(options):
+            return True
+    return False
+
+
 def latest_user_metadata(events: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
     for event in reversed(events):
         if event.get("event") == "user":

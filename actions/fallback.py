@@ -2,13 +2,15 @@
 
 - ``action_uncertain_answer`` (``nlu_fallback``: Rasa is not sure) asks the semantic FAQ search
   (``actions.second_stage.decide_uncertain``): one clear topic is answered, close topics are offered
-  as "did you mean", anything else gets the fallback menu. The second uncertain turn in a row that
-  would get the menu offers an officer instead.
+  as "did you mean", anything else gets the fallback menu.
 - ``action_answer_faq`` (``faq``: Rasa is sure) gives Rasa's selected answer unless the semantic
   search clearly prefers another topic (``verify_answer``); then it asks "did you mean".
+- ``action_out_of_scope`` (not about vaccination) says so, with the menu.
+- ``action_declined`` ("bukan", "nggak") after a "did you mean": none of the topics was it.
 
-Neither ever guesses a health answer: without the semantic search they answer only what Rasa is
-sure about and show the menu otherwise.
+Everything but an answer is an uncertain turn (``actions.menu.uncertain_turn``): the second in a row
+offers an officer instead of the same menu. Neither ever guesses a health answer: without the
+semantic search they answer only what Rasa is sure about and show the menu otherwise.
 """
 
 from __future__ import annotations
@@ -16,19 +18,24 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import semantic_search
-from actions.choices import FALLBACK_STREAK, previous_streak
-from actions.handoff import offer_handoff
-from actions.menu import FALLBACK_MENU_RESPONSE, answer_topic, offer_topics, show_menu
+from actions.choices import said_lately
+from actions.menu import (
+    DID_YOU_MEAN_OFFICER_RESPONSE,
+    DID_YOU_MEAN_RESPONSE,
+    OUT_OF_SCOPE_RESPONSE,
+    answer_topic,
+    uncertain_turn,
+)
 from actions.second_stage import ANSWER, CLARIFY, Decision, RasaAnswers, decide
 from actions.settings import current_settings
 from core.parse import FALLBACK_INTENT, RETRIEVAL_INTENT
 
-UNCERTAIN_ANSWER_RESPONSE = FALLBACK_MENU_RESPONSE
-HANDOFF_AFTER = 2  # uncertain turns in a row
+DENY_RESPONSE = "utter_deny"
+_DID_YOU_MEAN = (DID_YOU_MEAN_RESPONSE, DID_YOU_MEAN_OFFICER_RESPONSE)
 
 
 def message_text(tracker: Tracker) -> str:
@@ -38,13 +45,13 @@ def message_text(tracker: Tracker) -> str:
 
 
 def carry_out(
-    decision: Decision, dispatcher: CollectingDispatcher, domain: dict[str, Any]
+    decision: Decision, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
 ) -> list[EventType]:
+    """An answer, or an uncertain turn: the close topics (if any), the menu or the officer."""
     if decision.kind == ANSWER:
-        return answer_topic(dispatcher, domain, decision.topics[0])
-    if decision.kind == CLARIFY:
-        return offer_topics(dispatcher, domain, decision.topics)
-    return show_menu(dispatcher, domain, response=FALLBACK_MENU_RESPONSE)
+        return answer_topic(dispatcher, tracker, domain, decision.topics[0])
+    topics = decision.topics if decision.kind == CLARIFY else ()
+    return uncertain_turn(dispatcher, tracker, domain, topics)
 
 
 class ActionUncertainAnswer(Action):
@@ -58,14 +65,7 @@ class ActionUncertainAnswer(Action):
     ) -> list[EventType]:
         ranked = await semantic_search.rank(message_text(tracker))
         decision = decide(FALLBACK_INTENT, RasaAnswers.from_parse(tracker.latest_message), ranked)
-        if decision.kind == ANSWER:
-            return carry_out(decision, dispatcher, domain)
-        streak = previous_streak(tracker.events) + 1
-        if decision.kind != CLARIFY and streak >= HANDOFF_AFTER:
-            events = offer_handoff(dispatcher, domain)
-        else:
-            events = carry_out(decision, dispatcher, domain)
-        return [*events, SlotSet(FALLBACK_STREAK, float(streak))]
+        return carry_out(decision, dispatcher, tracker, domain)
 
 
 class ActionAnswerFaq(Action):
@@ -80,4 +80,36 @@ class ActionAnswerFaq(Action):
         rasa = RasaAnswers.from_parse(tracker.latest_message)
         check = current_settings().answer_check and rasa.best is not None
         ranked = await semantic_search.rank(message_text(tracker)) if check else None
-        return carry_out(decide(RETRIEVAL_INTENT, rasa, ranked, check), dispatcher, domain)
+        return carry_out(decide(RETRIEVAL_INTENT, rasa, ranked, check), dispatcher, tracker, domain)
+
+
+class ActionOutOfScope(Action):
+    """Not about vaccination: said so with the menu, an uncertain turn like any other (a second one in
+    a row, "hmm" or "???" after the fallback menu, offers an officer)."""
+
+    def name(self) -> str:
+        return "action_out_of_scope"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        return uncertain_turn(dispatcher, tracker, domain, menu=OUT_OF_SCOPE_RESPONSE)
+
+
+class ActionDeclined(Action):
+    """ "bukan" / "nggak" right after the fallback way or an answer (data/rules/menu.yml).
+
+    After a "did you mean" it means none of the topics was it: one more uncertain turn, so the
+    officer is offered. Otherwise it is the ordinary "no" (``utter_deny``).
+    """
+
+    def name(self) -> str:
+        return "action_declined"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
+        if any(message.response in _DID_YOU_MEAN for message in said_lately(tracker.events)):
+            return uncertain_turn(dispatcher, tracker, domain)
+        dispatcher.utter_message(response=DENY_RESPONSE)
+        return []

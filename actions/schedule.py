@@ -28,10 +28,18 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.dates import DateRejection, format_date, format_day_and_date, format_time, parse_birth_date
+from actions.choices import repeats, said_lately
+from actions.dates import (
+    DateProblem,
+    DateRejection,
+    format_date,
+    format_day_and_date,
+    format_time,
+    parse_birth_date,
+)
 from actions.dates import looks_like_a_date as _looks_like_a_date
-from actions.identity import forget_identity, forget_nik_and_birth_date
-from actions.menu import utter_answer
+from actions.identity import IDENTITY_SLOTS, forget_identity, forget_nik_and_birth_date
+from actions.menu import uncertain_turn, utter_answer
 from actions.registry_client import (
     CodeEnded,
     CodeSent,
@@ -46,7 +54,7 @@ from actions.registry_client import (
 from actions.sealing import Sealer
 from actions.settings import ActionSettings, SettingsError, load_settings
 from core.durations import format_duration
-from core.nik import Nik, NikRejection, parse_nik
+from core.nik import Nik, NikProblem, NikRejection, parse_nik
 from core.personal_data import digit_chains
 
 # The slot names are shared with the Rasa server's tracker store (it hides the code typed at CODE_SLOT).
@@ -59,6 +67,12 @@ TIMEZONE = ZoneInfo("Asia/Jakarta")  # what "today" is for a birth date
 # Intents that leave the form for a moment (a rule answers them, then the form asks again) or end it
 # (batal, the menu, a menu number: data/rules/schedule.yml), unless the message holds an NIK or a date.
 INTERRUPTIONS = frozenset({"faq", "cancel", "show_menu", "choose_option", "bot_challenge", "human_handoff"})
+# A question about what the form asks ("apa itu nik?", "nik dimana liatnya"): the NLU takes it for a
+# FAQ (tanpa_nik: "no NIK yet?"), but the form's own hint answers it (what it is, where to find it).
+_ABOUT = {
+    NIK_SLOT: re.compile(r"\bnik\b", re.IGNORECASE),
+    BIRTH_DATE_SLOT: re.compile(r"\b(?:tanggal|tgl|tahun|thn)\s*lahir\b", re.IGNORECASE),
+}
 # Six digits or more in one number: someone typing (part of) an NIK, whatever the NLU made of it.
 _NIK_LIKE_DIGITS = 6
 # A one-time code as people type or paste it: 6 digits, maybe split 3 + 3.
@@ -74,9 +88,14 @@ RESPONSE_UNAVAILABLE = "utter_schedule_unavailable"
 RESPONSE_LOCKED = "utter_schedule_locked"
 LOCK_WAIT_UNKNOWN = "beberapa saat"  # {lock_wait} when the registry did not say
 RESPONSE_CANCELLED = "utter_schedule_cancelled"
+RESPONSE_NOTHING_TO_CANCEL = "utter_schedule_nothing_to_cancel"
 RESPONSE_EXPIRED = "utter_schedule_expired"
 RESPONSE_NO_APPOINTMENT = "utter_schedule_no_appointment"
 ASKED_AGAIN_SUFFIX = "_again"  # utter_ask_<slot>_again: the short hint when a slot is asked again
+STUCK_SUFFIX = "_stuck"  # utter_ask_<slot>_stuck: instead of the hint just sent, the ways out
+# Nothing that looks like an answer at all ("hmm", "apa itu nik?"): the short hint says what is
+# wanted, so the rejection ("Saya tidak menemukan NIK di pesan Anda") would only say it twice.
+_SAID_BY_THE_HINT = frozenset({NikProblem.NO_NUMBER, DateProblem.NO_DATE})
 HOW_TO_REGISTER_TOPIC = "cara_daftar"  # a FAQ answer: sent like every answer, with the way on
 
 # Used only when the environment has no usable key: the lookup then apologises anyway, but the
@@ -134,9 +153,21 @@ def _has_nik_like_number(text: str) -> bool:
     return any(len(chain.digits) >= _NIK_LIKE_DIGITS for chain in digit_chains(text))
 
 
-def _is_interruption(tracker: Tracker) -> bool:
+def _intent(tracker: Tracker) -> str | None:
     intent = tracker.latest_message.get("intent") or {}
-    return intent.get("name") in INTERRUPTIONS
+    return intent.get("name")
+
+
+def _is_interruption(tracker: Tracker) -> bool:
+    return _intent(tracker) in INTERRUPTIONS
+
+
+def _leaves_for_a_rule(tracker: Tracker, slot: str) -> bool:
+    """Whether a message with no answer in it goes to a rule (a FAQ, batal, the menu ...), rather than
+    being read as a failed answer that gets the short hint: a "FAQ" about the asked slot itself stays."""
+    if not _is_interruption(tracker):
+        return False
+    return _intent(tracker) != "faq" or not _ABOUT[slot].search(_latest_text(tracker))
 
 
 class ValidateScheduleForm(FormValidationAction):
@@ -188,11 +219,13 @@ class ValidateScheduleForm(FormValidationAction):
             # The message that starts the form ("cek jadwal NIK 3174...") may already hold the NIK.
             found = parse_nik(text)
             return self._sealed(found, text, tracker) if isinstance(found, Nik) else {}
-        if requested != NIK_SLOT or (_is_interruption(tracker) and not _has_nik_like_number(text)):
+        if requested != NIK_SLOT or (
+            _leaves_for_a_rule(tracker, NIK_SLOT) and not _has_nik_like_number(text)
+        ):
             return {}
         found = parse_nik(text)
         if isinstance(found, NikRejection):
-            dispatcher.utter_message(text=found.message)
+            _explain(dispatcher, tracker, found.problem, found.message)
             return {NIK_SLOT: None}
         return self._sealed(found, text, tracker)
 
@@ -202,11 +235,11 @@ class ValidateScheduleForm(FormValidationAction):
         if not _answers_latest_message(tracker) or tracker.get_slot(REQUESTED_SLOT) != BIRTH_DATE_SLOT:
             return {}
         text = _latest_text(tracker)
-        if _is_interruption(tracker) and not _looks_like_a_date(text):
+        if _leaves_for_a_rule(tracker, BIRTH_DATE_SLOT) and not _looks_like_a_date(text):
             return {}
         born = parse_birth_date(text, today_in_indonesia())
         if isinstance(born, DateRejection):
-            dispatcher.utter_message(text=born.message)
+            _explain(dispatcher, tracker, born.problem, born.message)
             return {BIRTH_DATE_SLOT: None}
         return {BIRTH_DATE_SLOT: sealer_from(_settings_or_none()).seal(born.isoformat(), tracker.sender_id)}
 
@@ -233,13 +266,34 @@ class ValidateScheduleForm(FormValidationAction):
         return slots
 
 
+def _explain(dispatcher: CollectingDispatcher, tracker: Tracker, problem: str, message: str) -> None:
+    """Why the message is no NIK or date, unless the hint that follows says it anyway, or it was
+    just said: the same words twice in a row read as a bot that did not listen (the hint after
+    them then changes too, see ``_AskForSlot``)."""
+    if problem in _SAID_BY_THE_HINT or any(said.text == message for said in said_lately(tracker.events)):
+        return
+    dispatcher.utter_message(text=message)
+
+
+def _said_this_turn(tracker: Tracker) -> bool:
+    """Whether the bot has already spoken since the person's latest message (a no-match, "expired")."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "bot":
+            return True
+    return False
+
+
 class _AskForSlot(Action, ABC):
     """Asks for one slot of the form: the whole explanation the first time, a short hint after.
 
     The form asks again whenever a message did not fill the slot (the validation has already said
     what was wrong); repeating the whole introduction then reads like the bot did not listen, and
     hides the way out. Rasa hands this action the tracker before the form's new ``requested_slot``
-    is set, so the slot already being requested means: asked before, in this run of the form.
+    is set, so the slot already being requested means: asked before, in this run of the form; so
+    does a message the bot sent this turn (the lookup's "no match, once more" opens the form again).
+    The hint itself is never sent twice in a row: the second time it names the ways out instead.
     """
 
     @property
@@ -253,8 +307,11 @@ class _AskForSlot(Action, ABC):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        again = tracker.get_slot(REQUESTED_SLOT) == self.slot
-        dispatcher.utter_message(response=f"utter_ask_{self.slot}{ASKED_AGAIN_SUFFIX if again else ''}")
+        question = f"utter_ask_{self.slot}"
+        if tracker.get_slot(REQUESTED_SLOT) == self.slot or _said_this_turn(tracker):
+            hint = question + ASKED_AGAIN_SUFFIX
+            question = question + STUCK_SUFFIX if repeats(tracker.events, hint) else hint
+        dispatcher.utter_message(response=question)
         return []
 
 
@@ -366,7 +423,11 @@ def _locked(dispatcher: CollectingDispatcher, locked: Locked) -> list[EventType]
 
 
 class ActionCancelSchedule(Action):
-    """``batal``: stop the check and forget whatever was typed for it."""
+    """``batal``: stop the check and forget whatever was typed for it.
+
+    With no check running (``batal`` again, or out of the blue) it says so rather than claiming to
+    have cancelled something; said once more right after that, it is an uncertain turn.
+    """
 
     def name(self) -> str:
         return "action_cancel_schedule"
@@ -374,8 +435,26 @@ class ActionCancelSchedule(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        dispatcher.utter_message(response=RESPONSE_CANCELLED)
+        if _check_was_running(tracker):
+            dispatcher.utter_message(response=RESPONSE_CANCELLED)
+        elif repeats(tracker.events, RESPONSE_NOTHING_TO_CANCEL):
+            return [*forget_identity(), *uncertain_turn(dispatcher, tracker, domain)]
+        else:
+            dispatcher.utter_message(response=RESPONSE_NOTHING_TO_CANCEL)
         return forget_identity()
+
+
+def _check_was_running(tracker: Tracker) -> bool:
+    """The form was stopped this turn (data/rules/schedule.yml deactivates it first), or something
+    typed for it is still held."""
+    if any(tracker.get_slot(name) is not None for name in IDENTITY_SLOTS):
+        return True
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "active_loop" and event.get("name") is None:
+            return True
+    return False
 
 
 def _say_locked(dispatcher: CollectingDispatcher, locked: Locked) -> None:

@@ -70,6 +70,11 @@ class ActionSettings(BaseSettings):
         default="", validation_alias=AliasChoices("TANYAVAKSIN_SEMANTIC_INDEX", "semantic_index")
     )
 
+    # When officers answer handed-over conversations (actions/officer_hours.py): the recipient is told
+    # honestly when an answer will come. Days mon..sun, 24-hour times, an IANA zone.
+    officer_working_hours: str = "mon-fri 08:00-16:00"
+    officer_timezone: str = "Asia/Jakarta"
+
     def seal_key(self) -> bytes:
         if self.schedule_slot_key is not None and self.schedule_slot_key.get_secret_value():
             return self.schedule_slot_key.get_secret_value().encode()

@@ -42,6 +42,20 @@ def answer_ranking(parse: Mapping[str, Any], retrieval_intent: str = RETRIEVAL_I
     ]
 
 
+class Intent(NamedTuple):
+    name: str
+    confidence: float
+
+
+def intent_ranking(parse: Mapping[str, Any]) -> list[Intent]:
+    """The ranked intents, best first; behind a fallback, the ranking the gate overruled follows it."""
+    return [
+        Intent(str(entry["name"]), float(entry.get("confidence") or 0.0))
+        for entry in parse.get("intent_ranking") or []
+        if isinstance(entry, Mapping) and entry.get("name")
+    ]
+
+
 def intent_name(parse: Mapping[str, Any]) -> str:
     """The intent Rasa acts on (gated: ``nlu_fallback`` when not sure)."""
     return str((parse.get("intent") or {}).get("name") or FALLBACK_INTENT)

@@ -23,13 +23,16 @@ when it was trained) and an error is logged until the files are fixed.
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 import time
 from pathlib import Path
 from typing import Any
 
+from rasa.core.nlg.generator import ResponseVariationFilter
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import BotUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
@@ -143,7 +146,44 @@ class LiveContentNLG(TemplatedNaturalLanguageGenerator):
     ) -> dict[str, Any] | None:
         await self.refresh_async()
         filled_slots = {**tracker.current_slot_values(), **self._contacts}
-        return self.generate_from_slots(utter_action, filled_slots, output_channel, **kwargs)
+        return self._not_a_repeat(utter_action, filled_slots, output_channel, last_bot_text(tracker), kwargs)
+
+    def _not_a_repeat(
+        self,
+        utter_action: str,
+        filled_slots: dict[str, Any],
+        output_channel: str,
+        previous: str | None,
+        kwargs: dict[str, Any],
+    ) -> dict[str, Any] | None:
+        """The first suitable variation whose text is not the bot's last message (issue #12: never the
+        same message twice in a row); the first one when every variation would repeat it.
+
+        Deterministic rather than Rasa's random pick: a recipient (and a test) gets the first
+        variation, and a second variation is written as what to say the second time ("Halo lagi!").
+        The actions handle their own repeats with purpose-made texts (actions/choices.py ``repeats``).
+        """
+        if utter_action not in self.responses:
+            return None
+        variations = ResponseVariationFilter(self.responses).responses_for_utter_action(
+            utter_action, output_channel, filled_slots
+        )
+        chosen: dict[str, Any] | None = None
+        for variation in variations:
+            filled = self._fill_response(copy.deepcopy(variation), filled_slots, **kwargs)
+            if chosen is None:
+                chosen = filled
+            if previous is None or filled.get("text") != previous:
+                return filled
+        return chosen
 
     def response_names(self) -> list[str]:
         return sorted(self._merged)
+
+
+def last_bot_text(tracker: DialogueStateTracker) -> str | None:
+    """The text of the bot's last message in the conversation, if it said anything yet."""
+    for event in reversed(tracker.events):
+        if isinstance(event, BotUttered) and event.text:
+            return event.text
+    return None

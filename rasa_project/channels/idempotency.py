@@ -19,7 +19,9 @@ from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
+
+from rasa_project.channels.expiring_table import ExpiringTable
 
 logger = logging.getLogger(__name__)
 
@@ -74,23 +76,13 @@ class SqlSeenMessages:
         self._ttl = ttl_seconds
         self._clock = clock
         self._owns_engine = owns_engine
-        self._next_purge = 0.0
-        metadata = sa.MetaData()
         self._table = sa.Table(
             TABLE_NAME,
-            metadata,
+            sa.MetaData(),
             sa.Column("message_key", sa.String(64), primary_key=True),
             sa.Column("expires_at", sa.Float, nullable=False, index=True),
         )
-        self._create_table()
-
-    def _create_table(self) -> None:
-        try:
-            self._table.create(self._engine, checkfirst=True)
-        except SQLAlchemyError:
-            # Another instance created it between our check and our CREATE.
-            if not sa.inspect(self._engine).has_table(TABLE_NAME):
-                raise
+        self._rows = ExpiringTable(engine, self._table, PURGE_EVERY_SECONDS, clock)
 
     def _claim(self, key: str) -> bool:
         now = self._clock()
@@ -110,17 +102,9 @@ class SqlSeenMessages:
             )
         return bool(renewed.rowcount == 1)
 
-    def _purge_if_due(self) -> None:
-        now = self._clock()
-        if now < self._next_purge:
-            return
-        self._next_purge = now + PURGE_EVERY_SECONDS
-        with self._engine.begin() as connection:
-            connection.execute(self._table.delete().where(self._table.c.expires_at <= now))
-
     def _first_time(self, key: str) -> bool:
         claimed = self._claim(key)
-        self._purge_if_due()
+        self._rows.purge_if_due()
         return claimed
 
     async def first_time(self, key: str) -> bool:

@@ -1,19 +1,24 @@
 """The output channel: the assistant's responses, as WhatsApp messages, to one phone number.
 
-One instance per incoming message. It is the only place that holds the real
-phone number, and only while that message is answered: Rasa passes the
-pseudonymous conversation id as ``recipient_id``, which is ignored here.
+One instance per incoming message: it holds the real phone number only while that message is
+answered (Rasa passes the pseudonymous conversation id as ``recipient_id``). The one exception is a
+conversation waiting for an officer: a response whose metadata says the handoff opened stores the
+number sealed in ``HandoffContacts``, one that says it closed deletes it. Messages the assistant
+sends later without an incoming message (an officer's reply, the hand-back) go through an instance
+without a number (``WhatsAppInput.get_output_channel``), which looks it up there by conversation.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 from rasa.core.channels.channel import OutputChannel
 
+from core.handoff import HANDOFF_CLOSED, HANDOFF_METADATA_KEY, HANDOFF_OPEN
 from rasa_project.channels.graph_api import GraphApiClient, Outcome
+from rasa_project.channels.handoff_contacts import HandoffContacts
 from rasa_project.channels.limits import list_button_label
 from rasa_project.channels.messages import (
     GraphMessage,
@@ -25,6 +30,8 @@ from rasa_project.channels.messages import (
 logger = logging.getLogger(__name__)
 
 CUSTOM_WHATSAPP_KEY = "whatsapp"
+# The contact store is opened on first use (it may live in the tracker database).
+ContactsProvider = Callable[[], Awaitable[HandoffContacts]]
 
 
 class WhatsAppOutput(OutputChannel):
@@ -34,18 +41,63 @@ class WhatsAppOutput(OutputChannel):
     def name(cls) -> str:
         return "whatsapp"
 
-    def __init__(self, client: GraphApiClient, phone: str, conversation: str) -> None:
+    def __init__(
+        self,
+        client: GraphApiClient,
+        phone: str | None,
+        conversation: str | None,
+        contacts: ContactsProvider | None = None,
+    ) -> None:
         self._client = client
         self._phone = phone
         self._conversation = conversation
+        self._contacts = contacts
+        self._recipient = conversation or ""  # the conversation of the response being sent
         self.outcomes: list[Outcome] = []
 
     def __repr__(self) -> str:  # keeps the phone number out of logs and tracebacks
         return f"WhatsAppOutput(conversation={self._conversation!r})"
 
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        """Sends, then keeps or forgets the number when the response opens or closes a handoff."""
+        self._recipient = self._conversation or recipient_id
+        handoff = message.get(HANDOFF_METADATA_KEY)
+        await super().send_response(recipient_id, message)
+        if self._contacts is None or handoff not in (HANDOFF_OPEN, HANDOFF_CLOSED):
+            return
+        try:
+            contacts = await self._contacts()
+            if handoff == HANDOFF_CLOSED:
+                await contacts.forget(self._recipient)
+            elif self._phone:
+                await contacts.keep(self._recipient, self._phone)
+        except Exception:  # the person has their answer; only an officer's later reply is at risk
+            logger.exception("Handoff contact store failed for conversation %s", self._recipient)
+
+    async def _phone_number(self) -> str | None:
+        if self._phone:
+            return self._phone
+        if self._contacts is None or not self._recipient:
+            return None
+        try:
+            return await (await self._contacts()).phone_for(self._recipient)
+        except Exception:
+            logger.exception("Handoff contact store failed for conversation %s", self._recipient)
+            return None
+
     async def _send_all(self, messages: Iterable[GraphMessage]) -> None:
+        phone = await self._phone_number()
+        if phone is None:
+            # No open handoff (closed, or 24 hours since the person wrote): WhatsApp would refuse it too.
+            logger.error(
+                "WhatsApp message LOST for conversation %s: no open handoff holds its number "
+                "(handed back to the bot, or more than 24 hours since the person's last message)",
+                self._recipient,
+            )
+            self.outcomes.append(Outcome(delivered=False, attempts=0, reason="no open handoff"))
+            return
         for message in messages:
-            outcome = await self._client.send(self._phone, message, self._conversation)
+            outcome = await self._client.send(phone, message, self._recipient)
             self.outcomes.append(outcome)
             if not outcome.delivered:
                 return
@@ -72,7 +124,7 @@ class WhatsAppOutput(OutputChannel):
         if isinstance(attachment, str) and attachment:
             await self.send_text_message(recipient_id, attachment)
         else:
-            logger.warning("Attachment for conversation %s not sent: not a URL", self._conversation)
+            logger.warning("Attachment for conversation %s not sent: not a URL", self._recipient)
 
     async def send_elements(
         self, recipient_id: str, elements: Iterable[dict[str, Any]], **kwargs: Any
@@ -88,5 +140,5 @@ class WhatsAppOutput(OutputChannel):
             await self._send_all([dict(raw)])
         else:
             logger.warning(
-                "Custom payload for conversation %s not sent: no 'whatsapp' message", self._conversation
+                "Custom payload for conversation %s not sent: no 'whatsapp' message", self._recipient
             )

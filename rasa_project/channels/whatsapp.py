@@ -15,10 +15,12 @@ import asyncio
 import hmac
 import logging
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
-from sanic import Blueprint, response
+from sanic import Blueprint, Sanic, response
+from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -28,6 +30,7 @@ from rasa_project.channels.failure_log import (
     message_in_hand,
 )
 from rasa_project.channels.graph_api import GraphApiClient, RetryPolicy
+from rasa_project.channels.handoff_contacts import HandoffContacts, open_contacts
 from rasa_project.channels.idempotency import SeenMessages, open_seen_messages
 from rasa_project.channels.inbound import FAILURE_NOTICE, TOO_LONG_NOTICE, BodyTooLarge, read_request_body
 from rasa_project.channels.output import WhatsAppOutput
@@ -64,6 +67,8 @@ class WhatsAppWebhook:
         self.client = client
         self._seen: SeenMessages | None = None
         self._seen_lock = asyncio.Lock()
+        self._contacts: HandoffContacts | None = None
+        self._contacts_lock = asyncio.Lock()
 
     @property
     def configured(self) -> bool:
@@ -110,6 +115,15 @@ class WhatsAppWebhook:
                 )
             return self._seen
 
+    async def contacts(self, tracker_store: object | None) -> HandoffContacts:
+        """Numbers of conversations waiting for an officer (sealed), in the seen-message store's place."""
+        async with self._contacts_lock:
+            if self._contacts is None:
+                self._contacts = await asyncio.to_thread(
+                    open_contacts, self.settings.seen_store_url, self.settings.sender_hash_key, tracker_store
+                )
+            return self._contacts
+
     async def process(
         self, delivery: Delivery, on_new_message: OnNewMessage, tracker_store: object | None
     ) -> None:
@@ -133,6 +147,19 @@ class WhatsAppWebhook:
             )
             return True
 
+    async def _refresh_contact(self, conversation: str, phone: str, tracker_store: object | None) -> bool:
+        """Each message reopens Meta's 24-hour window: an open handoff keeps the number that long again.
+
+        False when the contact store fails: the person is answered all the same (an officer's reply
+        may then not reach them, which is logged).
+        """
+        try:
+            await (await self.contacts(tracker_store)).refresh(conversation, phone)
+        except Exception:
+            logger.exception("Handoff contact store failed for conversation %s", conversation)
+            return False
+        return True
+
     async def _handle(
         self, message: IncomingMessage, on_new_message: OnNewMessage, tracker_store: object | None
     ) -> None:
@@ -146,7 +173,13 @@ class WhatsAppWebhook:
             logger.info("WhatsApp message %s already handled: redelivery ignored", key)
             return
         conversation = conversation_id(message.sender, self.settings.sender_hash_key)
-        output = WhatsAppOutput(self.client, message.sender, conversation)
+        contacts_ready = await self._refresh_contact(conversation, message.sender, tracker_store)
+        output = WhatsAppOutput(
+            self.client,
+            message.sender,
+            conversation,
+            partial(self.contacts, tracker_store) if contacts_ready else None,
+        )
         text = message.text
         if message.too_long:
             logger.info("WhatsApp message of more than the allowed length answered with the length notice")
@@ -177,6 +210,8 @@ class WhatsAppWebhook:
         await self.client.close()
         if self._seen is not None:
             await self._seen.close()
+        if self._contacts is not None:
+            await self._contacts.close()
 
 
 def _same(given: str, expected: str) -> bool:
@@ -268,5 +303,20 @@ class WhatsAppInput(InputChannel):
         return whatsapp_webhook
 
     def get_output_channel(self) -> OutputChannel | None:
-        """None: conversations are keyed by a hash, so there is no number to message unprompted."""
+        """For messages without an incoming one (an officer's reply, the hand-back to the bot).
+
+        Conversations are keyed by a hash, so the number comes from the sealed contact store, which
+        holds it only while a handoff is open; otherwise the message is logged as lost.
+        """
+        return WhatsAppOutput(
+            self.webhook.client, None, None, partial(self.webhook.contacts, _running_tracker_store())
+        )
+
+
+def _running_tracker_store() -> object | None:
+    """The tracker store of the Rasa server this channel runs in (Rasa's API gives no other way)."""
+    try:
+        app = Sanic.get_app()
+    except SanicException:
         return None
+    return getattr(getattr(app.ctx, "agent", None), "tracker_store", None)

@@ -8,16 +8,21 @@ clustering) with no session open.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from core.handoff import EXTERNAL_MESSAGE_PREFIX
 from services.review.chat import SENDER_PREFIX
 from services.review.inbox import PAYLOAD_PREFIX, InboxCandidate, is_shortcut
+from services.review.indexer import EVENTS
 from services.review.models import InboxDecision, Outcome, ReviewMessage
 
 __all__ = [
@@ -30,13 +35,14 @@ __all__ = [
     "mark_exported",
     "message_candidates",
     "messages_signature",
+    "turn_parse",
     "unanswered_messages",
 ]
+# A turn is its user message and what follows up to the next one: a few actions, slots and bot
+# messages; more than this is no turn the guess needs to read.
+TURN_EVENTS = 24
 
 UNANSWERED_OUTCOMES = (Outcome.FALLBACK.value, Outcome.HANDOFF.value)
-# Rasa's text for an intent triggered through its API (rasa.shared.constants.EXTERNAL_MESSAGE_PREFIX),
-# e.g. the officer's release_handoff: nobody typed it.
-EXTERNAL_MESSAGE_PREFIX = "EXTERNAL: "
 
 
 class DecisionStatus(str, Enum):
@@ -222,3 +228,48 @@ def unanswered_messages(session: Session, start: datetime, end: datetime, limit:
     kept = rows[:limit]
     digest = hashlib.sha256(",".join(str(event_id) for event_id, _ in kept).encode()).hexdigest()
     return UnansweredMessages(tuple(text for _, text in kept), len(rows), digest)
+
+
+@dataclass(frozen=True)
+class TurnParse:
+    """A user message's parse and the bot messages of its turn, as the tracker store keeps them."""
+
+    parse: dict[str, Any]
+    bot_events: tuple[dict[str, Any], ...]
+
+
+def _decoded(data: Any) -> dict[str, Any]:
+    try:
+        value = json.loads(data) if data else {}
+    except (TypeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def turn_parse(tracker_engine: Engine, conversation_id: str, event_id: int) -> TurnParse | None:
+    """The turn of user event ``event_id`` from the tracker store (read only); None if unreadable.
+
+    The review database keeps only the label the gate decided; the rankings behind a fallback and
+    the second stage's answer are in the tracker store's events (one short indexed read per row).
+    """
+    query = (
+        select(EVENTS.c.type_name, EVENTS.c.data)
+        .where(EVENTS.c.sender_id == conversation_id, EVENTS.c.id >= event_id)
+        .order_by(EVENTS.c.id)
+        .limit(TURN_EVENTS)
+    )
+    try:
+        with tracker_engine.connect() as connection:
+            rows = list(connection.execute(query))
+    except SQLAlchemyError:
+        return None
+    if not rows or rows[0].type_name != "user":
+        return None
+    bots = []
+    for row in rows[1:]:
+        if row.type_name == "user":
+            break
+        if row.type_name == "bot":
+            bots.append(_decoded(row.data))
+    parse = _decoded(rows[0].data).get("parse_data")
+    return TurnParse(parse if isinstance(parse, dict) else {}, tuple(bots))

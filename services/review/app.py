@@ -18,7 +18,9 @@ from services.review import (
     content_pages,
     conversation_pages,
     inbox_pages,
+    language_pages,
     model_registry,
+    officer_pages,
     signin,
     stats_pages,
     unanswered,
@@ -32,13 +34,14 @@ from services.review.state import Clock, ReviewState, utc_now
 from services.review.web import NotSignedIn, render, wants_json
 
 NAV = [
-    ("/conversations", "Conversations"),
-    ("/inbox", "NLU inbox"),
-    ("/unanswered", "Unanswered"),
-    ("/stats", "Statistics"),
-    ("/chat", "Test chat"),
-    ("/models", "Models"),
+    ("/conversations", "Percakapan"),
+    ("/inbox", "Kotak masuk NLU"),
+    ("/unanswered", "Belum terjawab"),
+    ("/stats", "Statistik"),
+    ("/chat", "Uji chat"),
+    ("/models", "Model"),
     ("/content", "Konten"),
+    ("/petugas", "Petugas"),
 ]
 # Pages show conversations: nothing may be cached, framed, or load anything from elsewhere.
 SECURITY_HEADERS = {
@@ -104,6 +107,8 @@ def create_app(
         inbox_pages,
         unanswered,
         content_pages,
+        officer_pages,
+        language_pages,
     ):
         app.include_router(module.router)
     app.add_exception_handler(NotSignedIn, _not_signed_in)

@@ -3,6 +3,8 @@
 The sender id is ``review-<username>-<random>``, so these chats are easy to tell apart (and to
 filter out) in the tracker store. The transcript is kept in the review database, what the
 reviewer typed with personal data masked: a reviewer trying the schedule check types an NIK too.
+What the bot answered is kept and shown exactly as sent (services/review/masking.py says why); a
+button pressed is shown by its title, as the recipient sees it, not by its payload.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from services.review.auth import SignedIn
 from services.review.conversations import chat_lines, set_chat_sender
+from services.review.i18n import language_of, translate
 from services.review.masking import mask_message
 from services.review.models import ChatLine
 from services.review.rasa_client import RasaUnavailable, send_message
@@ -25,6 +28,7 @@ router = APIRouter()
 
 SENDER_PREFIX = "review-"
 MAX_MESSAGE_LENGTH = 2000
+ASSISTANT_DOWN = "{problem} Apakah asisten sedang berjalan (make run)?"
 
 
 def new_sender_id(username: str) -> str:
@@ -75,13 +79,12 @@ def chat_send(
     try:
         answers = send_message(state.rasa, sender_id, text)
     except RasaUnavailable as unavailable:
-        error = f"{unavailable} Is the assistant running (make run)?"
+        error = translate(ASSISTANT_DOWN, language_of(request), problem=str(unavailable))
         return _page(request, db, signed_in, error=error, draft=text, status_code=502)
     now = state.clock()
     if signed_in.chat_sender_id is None:
         set_chat_sender(db, signed_in.token_hash, sender_id)
-    said = shown.strip() if shown.strip() and shown.strip() != text else None
-    typed = mask_message(f"{said} ({text})" if said else text)
+    typed = mask_message(shown.strip() or text)
     db.add(ChatLine(sender_id=sender_id, author="user", text=typed, created_at=now))
     for answer in answers:
         db.add(

@@ -43,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="bring the database schema to head").set_defaults(run=_migrate)
 
     for name, handler, help_text in (
-        ("create-user", _create_user, "add a reviewer or an admin"),
+        ("create-user", _create_user, "add a user: reviewer, admin, approver or officer (--role)"),
         ("set-password", _set_password, "give a user a new password (signs them out everywhere)"),
     ):
         command = commands.add_parser(name, help=help_text)

@@ -49,6 +49,20 @@ class Cluster:
     examples: tuple[str, ...]  # up to 5 distinct texts (normalize), the most central first
     texts: tuple[str, ...]  # every member, in input order
 
+    def distinct(self) -> list[tuple[str, int]]:
+        """Each different message once (``normalize``) with how often it was sent, the most sent first.
+
+        What a reviewer reads when a cluster is opened: repeats would hide the other wordings.
+        """
+        counts: dict[str, int] = {}
+        spelling: dict[str, str] = {}
+        for text in self.texts:
+            key = normalize(text)
+            counts[key] = counts.get(key, 0) + 1
+            spelling.setdefault(key, text)
+        order = sorted(counts, key=lambda key: (-counts[key], key))
+        return [(spelling[key], counts[key]) for key in order]
+
 
 class Embedder(Protocol):
     def embed(self, texts: Sequence[str]) -> np.ndarray:

@@ -1,7 +1,8 @@
 """The conversation list (``/conversations``, ``/api/conversations``), transcripts, and what reviewers
 do to them: tags, the reviewed mark, handing a conversation back to the bot (administrators).
 
-Queries are in conversations.py; a transcript's lines are read from the tracker store at each view.
+Queries are in conversations.py; a transcript's lines are read from the tracker store at each view
+and put in plain words by transcript.py. Page texts are Indonesian, translated per reader (i18n.py).
 """
 
 from __future__ import annotations
@@ -15,14 +16,35 @@ from sqlalchemy.orm import Session
 
 from services.review import conversations as queries
 from services.review.conversations import ConversationFilters, ConversationPage, ConversationRow, Cursor
-from services.review.indexer import TrackerUnavailable, read_conversation_events
+from services.review.i18n import language_of, translate
+from services.review.indexer import AUTHOR_USER, TrackerUnavailable, read_conversation_events
+from services.review.masking import mask_personal_data
 from services.review.models import ReviewConversation
 from services.review.rasa_client import RasaUnavailable, release_handoff
 from services.review.state import ReviewState
-from services.review.transcript import build_transcript
+from services.review.transcript import INTENT_WORDS, build_transcript, humanise, topic_titles
 from services.review.web import AdminUser, CurrentUser, DbSession, StateDep, Synced, render, verify_csrf
 
 router = APIRouter()
+
+NO_SUCH_CONVERSATION = "Percakapan ini tidak ada di tracker store."
+TRACKER_UNREADABLE = "Tracker store tidak dapat dibaca: {problem}"
+RELEASED = "Percakapan dikembalikan ke bot."
+BAD_TAG = "Tag terdiri dari huruf, angka, spasi dan - _ . / (paling banyak 64)."
+NOT_RELEASED = "Percakapan tidak dikembalikan ke bot: {problem} Apakah asisten sedang berjalan?"
+FAQ_LABEL_PREFIX = "faq/"
+
+
+def label_words(titles: dict[str, str]) -> Any:
+    """A list label in words: ``faq/halal`` → the topic's title, ``human_handoff`` → "Minta petugas"."""
+
+    def words(label: str) -> str:
+        if label.startswith(FAQ_LABEL_PREFIX):
+            topic = label.removeprefix(FAQ_LABEL_PREFIX)
+            return titles.get(topic) or humanise(topic)
+        return INTENT_WORDS.get(label, humanise(label))
+
+    return words
 
 
 def _page_links(filters: ConversationFilters, page: ConversationPage) -> dict[str, str | None]:
@@ -49,7 +71,15 @@ def _serialise(row: ConversationRow) -> dict[str, Any]:
         "reviewed_by": conversation.reviewed_by,
         "tags": row.tags,
         "labels": row.labels,
+        "last_author": conversation.last_author,
+        "last_text": preview(conversation.last_text, conversation.last_author),
+        "match": None if row.match is None else mask_personal_data(row.match),
     }
+
+
+def preview(text: str | None, author: str | None) -> str | None:
+    """The list's preview: the recipient's words masked (again: older rows), others' as written."""
+    return mask_personal_data(text) if text is not None and author == AUTHOR_USER else text
 
 
 def _list(
@@ -81,6 +111,7 @@ def conversation_list(
             "links": _page_links(filters, page),
             "choices": queries.filter_choices(db),
             "sync_error": synced.error if synced else None,
+            "label_words": label_words(topic_titles(state.settings.content_dir)),
         },
     )
 
@@ -105,7 +136,7 @@ def conversation_list_json(
 def _conversation_or_404(db: Session, conversation_id: str) -> ReviewConversation:
     conversation = db.get(ReviewConversation, conversation_id)
     if conversation is None:
-        raise HTTPException(status_code=404, detail="No such conversation in the tracker store.")
+        raise HTTPException(status_code=404, detail=NO_SUCH_CONVERSATION)
     return conversation
 
 
@@ -122,10 +153,11 @@ def transcript_page(
     conversation = _conversation_or_404(db, conversation_id)
     tags, messages = queries.tags_and_messages(db, conversation_id)
     try:
-        lines = build_transcript(read_conversation_events(state.tracker_engine, conversation_id), messages)
+        events = read_conversation_events(state.tracker_engine, conversation_id)
+        lines = build_transcript(events, messages, titles=topic_titles(state.settings.content_dir))
     except TrackerUnavailable as unavailable:
         lines = []
-        error = error or f"The tracker store cannot be read: {unavailable}"
+        error = error or translate(TRACKER_UNREADABLE, language_of(request), problem=str(unavailable))
     return render(
         request,
         "transcript.html",
@@ -138,7 +170,8 @@ def transcript_page(
 def transcript(
     request: Request, conversation_id: str, _user: CurrentUser, state: StateDep, synced: Synced, db: DbSession
 ) -> HTMLResponse:
-    notice = {"released": "Handed back to the bot."}.get(request.query_params.get("done", ""))
+    done = request.query_params.get("done", "")
+    notice = translate(RELEASED, language_of(request)) if done == "released" else None
     return transcript_page(request, state, db, conversation_id, notice=notice)
 
 
@@ -156,9 +189,7 @@ def add_tag(
     _conversation_or_404(db, conversation_id)
     cleaned = queries.normalise_tag(tag)
     if cleaned is None:
-        raise HTTPException(
-            status_code=422, detail="A tag is letters, digits, spaces and - _ . / (up to 64)."
-        )
+        raise HTTPException(status_code=422, detail=BAD_TAG)
     queries.add_tag(db, conversation_id, cleaned, user.username, state.clock())
     db.commit()
     return _back(conversation_id)
@@ -202,7 +233,7 @@ def release(
     try:
         release_handoff(state.rasa, conversation_id, token)
     except RasaUnavailable as unavailable:
-        message = f"The conversation was not handed back: {unavailable} Is the assistant running?"
+        message = translate(NOT_RELEASED, language_of(request), problem=str(unavailable))
         return transcript_page(request, state, db, conversation_id, error=message, status_code=502)
     state.indexer.sync()
     return _back(conversation_id, "?done=released")

@@ -1,9 +1,11 @@
-"""Conversations in the review database: the list (filters, keyset paging), what transcripts show
-besides the tracker store's events, reviewers' tags and marks, handoffs waiting, the test chat.
+"""Conversations in the review database: the list (filters, text search, keyset paging), what
+transcripts show besides the tracker store's events, reviewers' tags and marks, handoffs waiting,
+the test chat.
 
 Paging is by keyset on (last_message_at, conversation_id): a page costs the same however deep it
 is, and every filter has an index that leads with its column and then last_message_at. The pages
-are in conversation_pages.py; nothing here knows about HTTP.
+are in conversation_pages.py; nothing here knows about HTTP. The search ("q") goes through the word
+index (search.py), so it is an index lookup too, however many conversations there are.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -29,6 +31,7 @@ from services.review.models import (
     ReviewMessage,
     WebSession,
 )
+from services.review.search import SearchQuery, common_terms, count_matches, first_match
 
 MAX_TAG_LENGTH = 64
 _TAG = re.compile(r"^[\w\- ./]+$", re.UNICODE)
@@ -48,6 +51,15 @@ def normalise_tag(tag: str) -> str | None:
     return cleaned if cleaned and _TAG.match(cleaned) else None
 
 
+# Filter problems, shown in Indonesian (translated on the page: locale/en/conversations.json).
+_NOT_A_DATE = {
+    "date_from": "Dari tanggal: bukan tanggal (TTTT-BB-HH)",
+    "date_to": "Sampai tanggal: bukan tanggal (TTTT-BB-HH)",
+}
+NOT_A_NUMBER = "Keyakinan di bawah: bukan angka"
+OUT_OF_RANGE = "Keyakinan di bawah: harus antara 0 dan 1"
+
+
 def local_day_start(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time(), zone).astimezone(UTC)
 
@@ -65,6 +77,11 @@ class ConversationFilters:
     tag: str | None = None
     reviewed: bool | None = None
     waiting: bool | None = None
+    q: str | None = None  # words the recipient typed (search.py)
+
+    @property
+    def search(self) -> SearchQuery | None:
+        return SearchQuery.parse(self.q) if self.q else None
 
     @classmethod
     def parse(cls, params: Mapping[str, str]) -> tuple[ConversationFilters, list[str]]:
@@ -76,7 +93,7 @@ class ConversationFilters:
                 try:
                     values[name] = date.fromisoformat(raw)
                 except ValueError:
-                    problems.append(f"{name.replace('_', ' ')}: not a date (YYYY-MM-DD)")
+                    problems.append(_NOT_A_DATE[name])
         for name in ("channel", "label", "tag"):
             raw = (params.get(name) or "").strip()
             if raw:
@@ -86,12 +103,15 @@ class ConversationFilters:
             try:
                 below = float(raw_below)
             except ValueError:
-                problems.append("confidence below: not a number")
+                problems.append(NOT_A_NUMBER)
             else:
                 if 0 <= below <= 1:
                     values["below"] = below
                 else:
-                    problems.append("confidence below: between 0 and 1")
+                    problems.append(OUT_OF_RANGE)
+        typed = SearchQuery.parse(params.get("q") or "").typed
+        if typed:
+            values["q"] = typed
         for name in ("fallback", "reviewed", "waiting"):
             values[name] = tri_state(params.get(name))
         return cls(**values), problems
@@ -105,7 +125,8 @@ class ConversationFilters:
             params[item.name] = ("yes" if value else "no") if isinstance(value, bool) else str(value)
         return params
 
-    def conditions(self, zone: ZoneInfo) -> list[ColumnElement[bool]]:
+    def conditions(self, zone: ZoneInfo, common: Collection[str] = ()) -> list[ColumnElement[bool]]:
+        """The filters as SQL; the search's ``common`` terms are checked row by row (search.py)."""
         conversation = ReviewConversation
         found: list[ColumnElement[bool]] = []
         # A conversation is "in" a date range when it was active during it.
@@ -135,6 +156,8 @@ class ConversationFilters:
                     select(ConversationTag.conversation_id).where(ConversationTag.tag == self.tag)
                 )
             )
+        if self.search is not None:
+            found.append(self.search.condition(common))
         return found
 
 
@@ -173,6 +196,7 @@ class ConversationRow:
     conversation: ReviewConversation
     tags: list[str] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
+    match: str | None = None  # with a search: the first message that has a searched word (masked)
 
 
 @dataclass
@@ -194,8 +218,12 @@ def list_conversations(
 ) -> ConversationPage:
     """One page, newest activity first; ``after`` pages to older rows, ``before`` to newer ones."""
     conversation = ReviewConversation
+    search = filters.search
+    # The page walks the recency index, checking common search words per row and stopping after a
+    # page; the total reads each word's index rows instead (search.py).
+    common = common_terms(session, search) if search is not None else set()
     conditions = filters.conditions(zone)
-    query = select(conversation).where(*conditions)
+    query = select(conversation).where(*filters.conditions(zone, common))
     if before is not None:
         query = query.where(
             or_(
@@ -228,8 +256,30 @@ def list_conversations(
     else:
         newer = Cursor.of(found[0]) if after is not None and found else None
         older = Cursor.of(found[-1]) if more else None
-    total = session.scalar(select(func.count()).select_from(conversation).where(*conditions)) or 0
-    return ConversationPage(_with_tags_and_labels(session, found), total, newer, older)
+    if search is not None and filters == ConversationFilters(q=filters.q):
+        total = count_matches(session, search)  # a search alone: counted in the word index
+    else:
+        total = session.scalar(select(func.count()).select_from(conversation).where(*conditions)) or 0
+    rows = _with_tags_and_labels(session, found)
+    if filters.search is not None:
+        _with_matches(session, filters.search, rows)
+    return ConversationPage(rows, total, newer, older)
+
+
+def _with_matches(session: Session, search: SearchQuery, rows: list[ConversationRow]) -> None:
+    """Why each row was found: its first message with a searched word (one query for the page)."""
+    texts: dict[str, list[str | None]] = {row.conversation.conversation_id: [] for row in rows}
+    if not texts:
+        return
+    query = (
+        select(ReviewMessage.conversation_id, ReviewMessage.text)
+        .where(ReviewMessage.conversation_id.in_(texts))
+        .order_by(ReviewMessage.conversation_id, ReviewMessage.timestamp)
+    )
+    for conversation_id, text in session.execute(query):
+        texts[conversation_id].append(text)
+    for row in rows:
+        row.match = first_match(search, texts[row.conversation.conversation_id])
 
 
 def _with_tags_and_labels(session: Session, found: Sequence[ReviewConversation]) -> list[ConversationRow]:

@@ -10,6 +10,14 @@ Groups are identified in forms by their first message's event id, never by their
 no unmasked text. Grouping every message is the slow part, so the groups are cached per app and
 recomputed only when the indexer added messages or the training data changed; decisions are
 applied on top at every request.
+
+Each row shows the model's best guess in words ("Tebakan model: Biaya vaksin (30 %)"), also behind a
+fallback, read from the tracker store for the rows shown (``annotations.turn_parse``,
+``inbox.best_guess``); "Benar" confirms it in one click, "Pilih topik lain" corrects it. Replies
+with personal data are one line ("125 balasan data pribadi (disembunyikan)") and a view of their
+own (``?data_pribadi=1``), where they can be discarded at once: the export never trains on them.
+Topic titles are the menu's button titles (``transcript.topic_titles``: the domain the live NLG
+serves), the one place they are written; intents are in the transcript's words.
 """
 
 from __future__ import annotations
@@ -25,10 +33,12 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from core.nlu_yaml import yaml_files
+from rasa_project.content import signature as content_signature
 from services.review import annotations as store
 from services.review.annotations import DecisionStatus, MessagesSignature
 from services.review.export import Annotation, ExportResult, export_annotations
-from services.review.inbox import InboxGroup, group_candidates
+from services.review.i18n import language_of, translate
+from services.review.inbox import Guess, InboxGroup, best_guess, group_candidates, label_words, percent
 from services.review.settings import REPO_ROOT, ReviewSettings
 from services.review.state import ReviewState
 from services.review.training_data import (
@@ -40,6 +50,7 @@ from services.review.training_data import (
     normalize,
     valid_labels,
 )
+from services.review.transcript import topic_titles
 from services.review.web import AdminUser, CurrentUser, StateDep, Synced, render, verify_csrf
 
 router = APIRouter()
@@ -47,6 +58,8 @@ router = APIRouter()
 ACTIONS = ("confirm", "correct", "discard")
 MAX_SELECTED = 1000  # groups in one decision (two pages' worth and then some)
 EXPORTED_SHOWN = 200
+MAX_GUESSES_KEPT = 20_000  # parses never change: guesses are kept per event id, up to this many
+PERSONAL_VIEW = "data_pribadi"
 
 
 @dataclass(frozen=True)
@@ -55,6 +68,7 @@ class TrainingData:
     labels: list[str]
     names: dict[str, str]  # label -> what the <select> shows
     problem: str | None = None
+    titles: dict[str, str] = field(default_factory=dict)  # FAQ topic -> its menu title
 
 
 @dataclass
@@ -65,6 +79,7 @@ class InboxCache:
     groups_signature: tuple[Any, ...] | None = None
     groups: list[InboxGroup] = field(default_factory=list)
     by_key: dict[str, InboxGroup] = field(default_factory=dict)
+    guesses: dict[int, Guess | None] = field(default_factory=dict)  # by sample event id
 
 
 _CACHE_LOCK = threading.Lock()
@@ -90,6 +105,8 @@ def _files_signature(settings: ReviewSettings) -> tuple[Any, ...]:
             signature.append((str(path), stat.st_mtime_ns, stat.st_size))
         except OSError:
             signature.append((str(path), None))
+    if settings.content_dir.is_dir():
+        signature.append(content_signature(settings.content_dir))
     return tuple(signature)
 
 
@@ -104,21 +121,25 @@ def _topic_menus(data_dir: Path) -> dict[str, str]:
     return menus
 
 
-def label_names(labels: list[str], data_dir: Path) -> dict[str, str]:
-    """What a label select shows: intents as they are, FAQ labels with their topic's name."""
+def label_names(labels: list[str], data_dir: Path, titles: dict[str, str] | None = None) -> dict[str, str]:
+    """What a label select shows: a topic's title with its menu ("Biaya vaksin — Info umum vaksin"),
+    an intent in words ("Minta petugas")."""
     try:
         menus = _topic_menus(data_dir)
     except (OSError, yaml.YAMLError, AttributeError):
         menus = {}
     names = {}
     for label in labels:
+        words = label_words(label, titles or {})
         prefix, _, topic = label.partition("/")
-        if prefix == RETRIEVAL_INTENT and topic:
-            menu = menus.get(topic)
-            names[label] = f"FAQ: {topic.replace('_', ' ')}" + (f" ({menu})" if menu else "") + f" [{label}]"
-        else:
-            names[label] = label
+        menu = menus.get(topic) if prefix == RETRIEVAL_INTENT and topic else None
+        names[label] = f"{words} — {menu}" if menu else words
     return names
+
+
+def _sorted_labels(labels: list[str], names: dict[str, str]) -> list[str]:
+    """FAQ topics first, by the name a reviewer reads, then the other intents."""
+    return sorted(labels, key=lambda label: (not label.startswith(RETRIEVAL_INTENT + "/"), names[label]))
 
 
 def training_data(settings: ReviewSettings, cache: InboxCache) -> TrainingData:
@@ -127,16 +148,19 @@ def training_data(settings: ReviewSettings, cache: InboxCache) -> TrainingData:
     with cache.lock:
         if cache.training is not None and cache.training_signature == signature:
             return cache.training
+    titles = topic_titles(settings.content_dir)
     try:
         labels = valid_labels(settings.domain_dir, settings.data_dir)
+        names = label_names(labels, settings.data_dir, titles)
         loaded = TrainingData(
-            known_examples(settings.data_dir), labels, label_names(labels, settings.data_dir)
+            known_examples(settings.data_dir), _sorted_labels(labels, names), names, titles=titles
         )
     except (OSError, yaml.YAMLError, AttributeError, TypeError) as error:
-        problem = f"The training data or the domain cannot be read ({type(error).__name__}: {error})."
-        loaded = TrainingData({}, [], {}, problem)
+        problem = f"Data latih atau domain tidak dapat dibaca ({type(error).__name__}: {error})."
+        loaded = TrainingData({}, [], {}, problem, titles)
     with cache.lock:
         cache.training, cache.training_signature = loaded, signature
+        cache.guesses.clear()  # a guess is kept only while it is a label a reviewer may assign
     return loaded
 
 
@@ -157,6 +181,52 @@ def inbox_groups(state: ReviewState, cache: InboxCache, training: TrainingData) 
     return by_key
 
 
+def group_guess(state: ReviewState, cache: InboxCache, group: InboxGroup, valid: set[str]) -> Guess | None:
+    """The best guess behind a group's non-label prediction (``nlu_fallback``…), kept per event id.
+
+    Read from the tracker store only for the rows shown or decided (one small read each): the
+    review database keeps the label the gate decided, not the rankings behind it.
+    """
+    event_id = group.sample_event_id
+    with cache.lock:
+        if event_id in cache.guesses:
+            return cache.guesses[event_id]
+    turn = store.turn_parse(state.tracker_engine, group.sample_conversation_id, event_id)
+    found = best_guess(turn.parse, turn.bot_events) if turn else None
+    guess = found if found is not None and found.label in valid else None
+    with cache.lock:
+        if len(cache.guesses) >= MAX_GUESSES_KEPT:
+            cache.guesses.clear()
+        cache.guesses[event_id] = guess
+    return guess
+
+
+@dataclass(frozen=True)
+class RowGuess:
+    """What a row offers to confirm: the label, its words, its confidence (None: unknown)."""
+
+    label: str
+    words: str
+    confidence: float | None
+    source: str  # "prediction", or a GuessSource value
+
+
+def row_guess(
+    state: ReviewState, cache: InboxCache, group: InboxGroup, training: TrainingData
+) -> RowGuess | None:
+    """The prediction when it is a label a reviewer may assign, else the best guess behind it."""
+    valid = set(training.labels)
+    if group.predicted in valid:
+        label = str(group.predicted)
+        return RowGuess(label, label_words(label, training.titles), group.lowest_confidence, "prediction")
+    guess = group_guess(state, cache, group, valid)
+    if guess is None:
+        return None
+    return RowGuess(
+        guess.label, label_words(guess.label, training.titles), guess.confidence, guess.source.value
+    )
+
+
 def _page_number(value: str | None) -> int:
     try:
         return max(1, int(value or 1))
@@ -172,33 +242,47 @@ def inbox_page(request: Request, _user: CurrentUser, state: StateDep, synced: Sy
     with state.session_factory() as session:
         decided = store.decided_keys(session)
         pending = store.count_decisions(session, DecisionStatus.APPROVED)
-    groups = [group for key, group in by_key.items() if key not in decided]
+    undecided = [group for key, group in by_key.items() if key not in decided]
+    personal = [group for group in undecided if group.personal_data]
+    personal_view = request.query_params.get(PERSONAL_VIEW) == "1"
+    groups = personal if personal_view else [group for group in undecided if not group.personal_data]
     size = state.settings.page_size
     pages = max(1, -(-len(groups) // size))
     page = min(_page_number(request.query_params.get("page")), pages)
     shown = groups[(page - 1) * size : page * size]
-    valid = set(training.labels)
     return render(
         request,
         "inbox.html",
         {
             "view": "inbox",
+            "personal_view": personal_view,
             "groups": shown,
-            "confirmable": {group.key: group.predicted in valid for group in shown},
+            "guesses": {group.key: row_guess(state, cache, group, training) for group in shown},
+            "percent": percent,
             "total": len(groups),
+            "personal_groups": len(personal),
+            "personal_messages": sum(group.count for group in personal),
             "page": page,
             "pages": pages,
+            "page_query": f"{PERSONAL_VIEW}=1&" if personal_view else "",
             "labels": training.labels,
             "label_names": training.names,
             "problem": training.problem,
             "pending": pending,
-            "notice": _decision_notice(request.query_params),
+            "notice": _decision_notice(request.query_params, language_of(request)),
             "sync_error": synced.error if synced else None,
         },
     )
 
 
-def _decision_notice(params: Any) -> str | None:
+_DONE = {
+    "confirm": "{n} pesan dikonfirmasi.",
+    "correct": "{n} pesan diberi topik lain.",
+    "discard": "{n} pesan dibuang.",
+}
+
+
+def _decision_notice(params: Any, language: str) -> str | None:
     action = params.get("action")
     if action not in ACTIONS:
         return None
@@ -206,14 +290,15 @@ def _decision_notice(params: Any) -> str | None:
         done, skipped = int(params.get("done", 0)), int(params.get("skipped", 0))
     except ValueError:
         return None
-    past = {"confirm": "confirmed", "correct": "corrected", "discard": "discarded"}[action]
     if done == 0 and skipped == 0:
-        return "Nothing was selected."
-    notice = f"{done} message{'' if done == 1 else 's'} {past}."
+        return translate("Tidak ada pesan yang dipilih.", language)
+    notice = translate(_DONE[action], language, n=done)
     if skipped:
-        notice += (
-            f" {skipped} skipped (already decided or exported, now in the training data, or a prediction"
-            " that is no label: correct those instead)."
+        notice += " " + translate(
+            "{n} dilewati (sudah diputuskan atau diekspor, sudah ada di data latih, atau tanpa tebakan"
+            " yang bisa dikonfirmasi: pilih topiknya sendiri).",
+            language,
+            n=skipped,
         )
     return notice
 
@@ -227,20 +312,28 @@ def decide(
     group: Annotated[list[int] | None, Form()] = None,
     label: Annotated[str, Form(max_length=255)] = "",
     page: Annotated[int, Form(ge=1, le=1_000_000)] = 1,
+    data_pribadi: Annotated[int, Form(ge=0, le=1)] = 0,
 ) -> RedirectResponse:
-    """Confirm, correct or discard groups (one from a row's form, several from the bulk form)."""
+    """Confirm (the prediction or, behind a fallback, the best guess), correct or discard groups."""
+    language = language_of(request)
     if action not in ACTIONS:
-        raise HTTPException(status_code=422, detail="Choose confirm, correct or discard.")
+        raise HTTPException(
+            status_code=422, detail=translate("Pilih: benar, topik lain, atau buang.", language)
+        )
     selected = list(dict.fromkeys(group or []))
     if len(selected) > MAX_SELECTED:
-        raise HTTPException(status_code=422, detail=f"At most {MAX_SELECTED} messages at once.")
+        raise HTTPException(
+            status_code=422, detail=translate("Paling banyak {n} pesan sekaligus.", language, n=MAX_SELECTED)
+        )
     cache = inbox_cache(request)
     training = training_data(state.settings, cache)
     if training.problem:
         raise HTTPException(status_code=503, detail=training.problem)
     valid = set(training.labels)
     if action == "correct" and label not in valid:
-        raise HTTPException(status_code=422, detail="Choose a label from the list to correct to.")
+        raise HTTPException(
+            status_code=422, detail=translate("Pilih topik dari daftar untuk mengoreksi.", language)
+        )
     by_key = inbox_groups(state, cache, training)
     with state.session_factory() as session:
         texts = store.message_texts(session, selected)
@@ -255,10 +348,11 @@ def decide(
             continue
         chosen: str | None = None
         if action == "confirm":
-            if found.predicted not in valid:
+            guess = row_guess(state, cache, found, training)
+            if guess is None:
                 skipped += 1
                 continue
-            chosen = found.predicted
+            chosen = guess.label
         elif action == "correct":
             chosen = label
         by_label.setdefault(chosen, []).append((found.key, found.text))
@@ -271,8 +365,10 @@ def decide(
             done += recorded
             skipped += len(items) - recorded
         session.commit()
-    query = urlencode({"page": page, "action": action, "done": done, "skipped": skipped})
-    return RedirectResponse(f"/inbox?{query}", status_code=303)
+    query = {"page": page, "action": action, "done": done, "skipped": skipped}
+    if data_pribadi:
+        query = {PERSONAL_VIEW: 1, **query}
+    return RedirectResponse(f"/inbox?{urlencode(query)}", status_code=303)
 
 
 def relative_path(path: Path, settings: ReviewSettings) -> str:
@@ -336,7 +432,8 @@ def export(request: Request, _admin: AdminUser, state: StateDep) -> Response:
             [Annotation(decision.text, str(decision.label)) for decision in ready], settings.data_dir, valid
         )
     except (ValueError, RuntimeError, OSError) as error:
-        outcome = ExportOutcome(None, path, 0, invalid, f"Nothing was exported: {error}")
+        problem = translate("Tidak ada yang diekspor: {error}", language_of(request), error=error)
+        outcome = ExportOutcome(None, path, 0, invalid, problem)
     else:
         with state.session_factory() as session:
             marked = store.mark_exported(session, [decision.id for decision in ready], state.clock())

@@ -18,7 +18,9 @@ A conversation waits for an officer while the latest ``handoff_requested`` value
 session is true; ``python -m services.review waiting`` lists them, the longest waiting first.
 
 A message's text is stored with personal data masked (services/review/masking.py), whatever the
-tracker store kept: the review database holds no NIK, birth date or phone number either.
+tracker store kept: the review database holds no NIK, birth date or phone number either. The words
+of that masked text feed the list's search (services/review/search.py), and the last message is kept
+as the list's preview: the recipient's masked, the bot's and an officer's as written.
 """
 
 from __future__ import annotations
@@ -36,16 +38,20 @@ from sqlalchemy import Engine, column, insert, select, table, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.handoff import EXTERNAL_MESSAGE_PREFIX, OFFICER_REPLY_INTENT, OFFICER_TEXT_ENTITY
 from core.parse import selected_answer
 from services.review.masking import mask_message
 from services.review.models import (
     OUTCOME_WEIGHT,
+    PREVIEW_LENGTH,
     ConversationLabel,
+    ConversationWord,
     Outcome,
     ReviewConversation,
     ReviewMessage,
     SyncState,
 )
+from services.review.search import word_keys
 
 logger = logging.getLogger(__name__)
 
@@ -57,9 +63,22 @@ FAQ_ANSWER_PREFIX = "utter_faq/"
 # The bot's "not sure" answers: the fallback menu, "did you mean", out of scope, and the officer
 # offer that replaces the menu on the second uncertain turn in a row.
 FALLBACK_RESPONSES = frozenset(
-    {"utter_uncertain_answer", "utter_out_of_scope", "utter_did_you_mean", "utter_handoff_offer"}
+    {
+        "utter_uncertain_answer",
+        "utter_uncertain_answer_again",
+        "utter_out_of_scope",
+        "utter_out_of_scope_again",
+        "utter_did_you_mean",
+        "utter_did_you_mean_or_officer",
+        "utter_handoff_offer",
+        "utter_handoff_offer_again",
+    }
 )
 SYNC_STATE_NAME = "tracker"
+# Who said a conversation's last message (ReviewConversation.last_author).
+AUTHOR_USER = "user"
+AUTHOR_BOT = "bot"
+AUTHOR_OFFICER = "officer"
 # After a sync this large, the planner statistics are refreshed: SQLite has none until ANALYZE,
 # and without them it picks a boolean column's index over a label's for "label + not reviewed".
 ANALYZE_AFTER_EVENTS = 10_000
@@ -67,6 +86,7 @@ ANALYZED_TABLES = (
     "review_conversations",
     "review_conversation_labels",
     "review_conversation_tags",
+    "review_conversation_words",
     "review_messages",
 )
 _ID_CHUNK = 500  # SQLite's bound parameter limit is generous, but IN lists stay reasonable
@@ -162,6 +182,14 @@ def parse_user_event(data: dict[str, Any]) -> UserMessage:
     )
 
 
+def officer_text(data: dict[str, Any]) -> str | None:
+    """The reply an officer sent, from the ``officer_reply`` event the officer console triggered."""
+    for entity in (data.get("parse_data") or {}).get("entities") or []:
+        if isinstance(entity, dict) and entity.get("entity") == OFFICER_TEXT_ENTITY:
+            return str(entity.get("value") or "")
+    return None
+
+
 def bot_outcome(data: dict[str, Any]) -> Outcome | None:
     """What a ``bot`` event says about its turn, from the response it came from."""
     metadata = data.get("metadata") or {}
@@ -197,6 +225,10 @@ class _Conversation:
     is_new: bool = True
     labels: set[str] = field(default_factory=set)
     wrote_again: bool = False  # a user message in this batch: a review done before is out of date
+    last_text: str | None = None
+    last_author: str | None = None
+    words: set[bytes] = field(default_factory=set)  # of this batch's messages
+    turn_intent: str | None = None  # of the open turn's user message, within this batch
 
     @classmethod
     def from_row(cls, row: Any) -> _Conversation:
@@ -213,6 +245,8 @@ class _Conversation:
             open_turn_event_id=row.open_turn_event_id,
             open_turn_outcome=row.open_turn_outcome,
             is_new=False,
+            last_text=row.last_text,
+            last_author=row.last_author,
         )
 
     def values(self) -> dict[str, Any]:
@@ -228,7 +262,16 @@ class _Conversation:
             "last_event_id": self.last_event_id,
             "open_turn_event_id": self.open_turn_event_id,
             "open_turn_outcome": self.open_turn_outcome,
+            "last_text": self.last_text,
+            "last_author": self.last_author,
         }
+
+    def said(self, author: str, text: Any) -> None:
+        """The list's preview: the last thing said, on one line, cut to PREVIEW_LENGTH characters."""
+        line = " ".join(str(text or "").split())
+        if line:
+            cut = line if len(line) <= PREVIEW_LENGTH else line[: PREVIEW_LENGTH - 1].rstrip() + "…"
+            self.last_text, self.last_author = cut, author
 
 
 class _Batch:
@@ -253,6 +296,8 @@ class _Batch:
         elif kind == "bot":
             if at is not None and at > conversation.last_message_at:
                 conversation.last_message_at = at
+            if conversation.turn_intent != OFFICER_REPLY_INTENT:  # that one is previewed from its entity
+                conversation.said(AUTHOR_BOT, event.data.get("text"))
             outcome = bot_outcome(event.data)
             if outcome is not None:
                 self._turn_outcome(conversation, outcome)
@@ -269,17 +314,26 @@ class _Batch:
         if at > conversation.last_message_at:
             conversation.last_message_at = at
         outcome = Outcome.FALLBACK.value if parsed.intent == FALLBACK_INTENT else Outcome.OTHER.value
+        masked = None if parsed.text is None else mask_message(parsed.text)
+        conversation.turn_intent = parsed.intent
+        if parsed.intent == OFFICER_REPLY_INTENT:
+            conversation.said(AUTHOR_OFFICER, officer_text(event.data))
+        elif masked and not masked.startswith(EXTERNAL_MESSAGE_PREFIX):
+            conversation.said(AUTHOR_USER, masked)
+            conversation.words |= word_keys([masked])
         self.messages[event.id] = {
             "event_id": event.id,
             "conversation_id": conversation.conversation_id,
             "timestamp": at,
             "channel": parsed.channel,
-            "text": None if parsed.text is None else mask_message(parsed.text),
+            "text": masked,
             "intent": parsed.intent,
             "topic": parsed.topic,
             "confidence": parsed.confidence,
             "outcome": outcome,
         }
+        if parsed.text is not None and parsed.text.startswith(EXTERNAL_MESSAGE_PREFIX):
+            return  # the console's reply or hand-back: the recipient did not write (no count, no "new")
         conversation.user_messages += 1
         conversation.wrote_again = True
         conversation.open_turn_event_id = event.id
@@ -401,6 +455,31 @@ def _existing_labels(session: Session, ids: Sequence[str]) -> set[tuple[str, str
     return found
 
 
+def _existing_words(session: Session, ids: Sequence[str]) -> set[tuple[str, bytes]]:
+    found: set[tuple[str, bytes]] = set()
+    for chunk in _chunks(ids):
+        rows = session.execute(
+            select(ConversationWord.conversation_id, ConversationWord.word).where(
+                ConversationWord.conversation_id.in_(chunk)
+            )
+        )
+        found.update((row.conversation_id, bytes(row.word)) for row in rows)
+    return found
+
+
+def _write_words(session: Session, batch: _Batch) -> None:
+    with_words = [c for c in batch.conversations.values() if c.words]
+    existing = _existing_words(session, [c.conversation_id for c in with_words if not c.is_new])
+    rows = [
+        {"conversation_id": c.conversation_id, "word": word}
+        for c in with_words
+        for word in sorted(c.words)
+        if (c.conversation_id, word) not in existing
+    ]
+    if rows:
+        session.execute(insert(ConversationWord), rows)
+
+
 def _write(session: Session, batch: _Batch) -> None:
     new = [c.values() for c in batch.conversations.values() if c.is_new]
     changed = [c.values() for c in batch.conversations.values() if not c.is_new]
@@ -435,6 +514,7 @@ def _write(session: Session, batch: _Batch) -> None:
     ]
     if labels:
         session.execute(insert(ConversationLabel), labels)
+    _write_words(session, batch)
 
 
 def sync_batch(

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -23,6 +24,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, mapped_column
 from services.common.models import NAMING_CONVENTION, UtcDateTime
 
 CONVERSATION_ID_LENGTH = 255  # Rasa's events.sender_id
+PREVIEW_LENGTH = 80  # characters of the last message the conversation list shows
+PREVIEW_COLUMN_LENGTH = 100  # room for the ellipsis, and for a longer preview without a migration
 
 
 class Role(str, Enum):
@@ -30,6 +33,8 @@ class Role(str, Enum):
     ADMIN = "admin"
     # Approves answer changes in the content workflow (four eyes: never their own); otherwise a reviewer.
     APPROVER = "approver"
+    # Answers recipients who asked for a person (the officer console, /petugas); "Petugas" on screen.
+    OFFICER = "officer"
 
 
 class Outcome(str, Enum):
@@ -82,6 +87,10 @@ class ReviewConversation(Base):
     last_event_id: Mapped[int] = mapped_column(BigInteger, default=0)
     open_turn_event_id: Mapped[int | None] = mapped_column(BigInteger)
     open_turn_outcome: Mapped[str | None] = mapped_column(String(16))
+    # The list's preview of the last message: what the recipient typed (masked), what the bot or an
+    # officer said (as written), cut to PREVIEW_LENGTH characters; ``last_author`` says who.
+    last_text: Mapped[str | None] = mapped_column(String(PREVIEW_COLUMN_LENGTH))
+    last_author: Mapped[str | None] = mapped_column(String(8))
 
 
 def _conversation_key() -> MappedColumn[str]:
@@ -99,6 +108,19 @@ class ConversationLabel(Base):
 
     conversation_id: Mapped[str] = _conversation_key()
     label: Mapped[str] = mapped_column(String(255), primary_key=True)
+
+
+class ConversationWord(Base):
+    """A word a conversation's recipient typed (masked text, case-folded), for the list's search.
+
+    ``word`` is UTF-8 bytes so that "starts with" is a byte range on every database (search.py).
+    """
+
+    __tablename__ = "review_conversation_words"
+    __table_args__ = (Index("ix_review_conversation_words_word", "word", "conversation_id"),)
+
+    conversation_id: Mapped[str] = _conversation_key()
+    word: Mapped[bytes] = mapped_column(LargeBinary(128), primary_key=True)
 
 
 class ConversationTag(Base):
@@ -153,7 +175,7 @@ class SyncState(Base):
 
 class ReviewUser(Base):
     __tablename__ = "review_users"
-    __table_args__ = (CheckConstraint("role IN ('reviewer', 'admin', 'approver')", name="role"),)
+    __table_args__ = (CheckConstraint("role IN ('reviewer', 'admin', 'approver', 'officer')", name="role"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
@@ -169,6 +191,11 @@ class ReviewUser(Base):
     @property
     def is_approver(self) -> bool:
         return self.role == Role.APPROVER.value
+
+    @property
+    def answers_recipients(self) -> bool:
+        """Officers answer handed-over conversations; administrators may do everything officers may."""
+        return self.role in (Role.OFFICER.value, Role.ADMIN.value)
 
 
 class WebSession(Base):
@@ -235,3 +262,53 @@ class InboxDecision(Base):
     decided_by: Mapped[str] = mapped_column(String(64))
     decided_at: Mapped[datetime] = mapped_column(UtcDateTime())
     exported_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class OfficerClaim(Base):
+    """Which officer answers a conversation waiting for one (services/review/officer.py).
+
+    The row stays when the claim ends (``held_by`` null), so taking a claim is one
+    ``UPDATE ... WHERE held_by IS NULL``: of two officers at once, exactly one changes the row.
+    """
+
+    __tablename__ = "officer_claims"
+
+    conversation_id: Mapped[str] = _conversation_key()
+    held_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class OfficerAudit(Base):
+    """What officers did and when: claims, replies (their text), requeues, closes, canned reply edits.
+
+    Never updated or deleted by the app, and no foreign key: the record outlives its conversation.
+    """
+
+    __tablename__ = "officer_audit"
+    __table_args__ = (
+        Index("ix_officer_audit_conversation", "conversation_id", "id"),
+        Index("ix_officer_audit_at", "at"),
+        CheckConstraint(
+            "action IN ('claim', 'reply', 'requeue', 'close', 'canned_add', 'canned_edit', 'canned_delete')",
+            name="officer_audit_action",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    officer: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))
+    conversation_id: Mapped[str | None] = mapped_column(String(CONVERSATION_ID_LENGTH))
+    text: Mapped[str | None] = mapped_column(Text)
+
+
+class CannedReply(Base):
+    """A ready-made reply an officer can start from (administrators keep the list)."""
+
+    __tablename__ = "canned_replies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -22,6 +22,9 @@ from services.review.proxy import ClientHeader
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RUN_DIR = REPO_ROOT / ".run"
+VENVS_DIR = REPO_ROOT / ".venvs"  # `make setup`'s two environments
+# the actions env's Python, as training/settings.py names it (one variable for both readers)
+ACTIONS_PYTHON_ENV = "TANYAVAKSIN_ACTIONS_PYTHON"
 
 
 class ReviewSettings(BaseSettings):
@@ -39,6 +42,16 @@ class ReviewSettings(BaseSettings):
     data_dir: Path = REPO_ROOT / "data"
     domain_dir: Path = REPO_ROOT / "rasa_project" / "domain"
     embedding_model_dir: Path = REPO_ROOT / "models" / "embedding" / "multilingual-e5-small"
+    # Retraining from the Models page (training_jobs.py): `python -m training` runs in the Rasa env
+    # (Rasa needs Python 3.10, this app runs in the actions env) from the project folder, with the
+    # actions env's Python for the semantic index (the variable `python -m training` reads too).
+    project_dir: Path = REPO_ROOT
+    rasa_python: Path = VENVS_DIR / "rasa" / "bin" / "python"
+    actions_python: Path = Field(
+        default=VENVS_DIR / "actions" / "bin" / "python",
+        validation_alias=AliasChoices(ACTIONS_PYTHON_ENV, "actions_python"),
+    )
+    training_config: Path = REPO_ROOT / "rasa_project" / "config.yml"
     # The answers the content workflow edits and the live NLG serves (same variable for both).
     content_dir: Path = Field(
         default=DEFAULT_CONTENT_DIR,

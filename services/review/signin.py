@@ -30,6 +30,7 @@ from services.review.auth import (
     retry_after,
     start_session,
 )
+from services.review.i18n import language_of, translate
 from services.review.proxy import cookies_secure
 from services.review.settings import ReviewSettings
 from services.review.web import SignedInDep, StateDep, render, verify_csrf
@@ -42,8 +43,16 @@ TOO_MANY_FAILURES = "Terlalu banyak percobaan masuk yang gagal. Coba lagi dalam 
 
 
 def safe_next(value: str | None) -> str:
-    """Only paths on this site: ``//evil.example`` and ``https://...`` are open redirects."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
+    """Only paths on this site: ``//evil.example`` and ``https://...`` are open redirects, and so is
+    a slash, a tab and ``/evil.example``: browsers drop tabs and line breaks from a URL (and read a
+    backslash as a slash)."""
+    if (
+        value
+        and value.startswith("/")
+        and not value.startswith("//")
+        and "\\" not in value
+        and not any(character.isspace() or not character.isprintable() for character in value)
+    ):
         return value
     return "/conversations"
 
@@ -108,7 +117,8 @@ def login(
     next_path = safe_next(next)
     cookie = request.cookies.get(LOGIN_CSRF_COOKIE)
     if not cookie or not csrf_matches(cookie, login_csrf):
-        return _login_page(request, settings, error=FORM_EXPIRED, status_code=403)
+        expired = translate(FORM_EXPIRED, language_of(request))
+        return _login_page(request, settings, error=expired, status_code=403)
     policy = _policy(settings)
     client = _client(request)
     user = None
@@ -129,7 +139,7 @@ def login(
         refused = _login_page(
             request,
             settings,
-            error=TOO_MANY_FAILURES.format(minutes=math.ceil(seconds / 60)),
+            error=translate(TOO_MANY_FAILURES, language_of(request), minutes=math.ceil(seconds / 60)),
             username=username,
             next_path=next_path,
             status_code=429,
@@ -141,7 +151,7 @@ def login(
         return _login_page(
             request,
             settings,
-            error=WRONG_PASSWORD,
+            error=translate(WRONG_PASSWORD, language_of(request)),
             username=username,
             next_path=next_path,
             status_code=401,

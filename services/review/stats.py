@@ -1,4 +1,9 @@
-"""Conversations and messages per day, fallback rate, handoffs and top FAQ topics (page: stats_pages.py)."""
+"""Conversations and messages per day, fallback rate, handoffs and top FAQ topics (page: stats_pages.py).
+
+Ministry staff ask "is it getting better?", so besides the days there is a trend: 7-day weeks ending
+on the last day shown (``weekly``), the last week against the one before, and the period against
+the period of the same length before it (``Change``).
+"""
 
 from __future__ import annotations
 
@@ -10,12 +15,15 @@ from sqlalchemy import Date, Integer, Interval, case, cast, func, literal_column
 from sqlalchemy.orm import Session
 
 from services.review.conversations import local_day_start
+from services.review.i18n import INDONESIAN, translate
 from services.review.models import Outcome, ReviewConversation, ReviewMessage
 from services.review.settings import ReviewSettings
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
 TOP_TOPICS = 15
+WEEK = 7
+MIN_WEEKS = 8  # the trend shows at least two months, whatever the period
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,77 @@ class Stats:
     @property
     def fallback_rate(self) -> float:
         return self.fallbacks / self.messages if self.messages else 0.0
+
+    @property
+    def active_days(self) -> list[DayStats]:
+        """Days with a conversation or a message: a table of zeros tells a reader nothing."""
+        return [day for day in self.days if day.conversations or day.messages]
+
+
+@dataclass(frozen=True)
+class WeekStats:
+    """Seven days, ``first`` to ``last`` inclusive."""
+
+    first: date
+    last: date
+    conversations: int
+    messages: int
+    fallbacks: int
+    handoffs: int
+
+    @property
+    def fallback_rate(self) -> float:
+        return self.fallbacks / self.messages if self.messages else 0.0
+
+
+def weekly(days: list[DayStats]) -> list[WeekStats]:
+    """Consecutive days as 7-day weeks ending on the last day, oldest first (a short first week is
+    dropped: it would look like a fall)."""
+    weeks = []
+    for end in range(len(days), WEEK - 1, -WEEK):
+        chunk = days[end - WEEK : end]
+        weeks.append(
+            WeekStats(
+                chunk[0].day,
+                chunk[-1].day,
+                sum(day.conversations for day in chunk),
+                sum(day.messages for day in chunk),
+                sum(day.fallbacks for day in chunk),
+                sum(day.handoffs for day in chunk),
+            )
+        )
+    return weeks[::-1]
+
+
+def trend_start(first_day: date, last_day: date) -> date:
+    """The first day of the trend's weeks: whole weeks covering the period, at least ``MIN_WEEKS``."""
+    weeks = max(MIN_WEEKS, -(-((last_day - first_day).days + 1) // WEEK))
+    return last_day - timedelta(days=WEEK * weeks - 1)
+
+
+def previous_period(first_day: date, last_day: date) -> tuple[date, date]:
+    """The period of the same length just before ``first_day``..``last_day``."""
+    length = (last_day - first_day).days + 1
+    return first_day - timedelta(days=length), first_day - timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Change:
+    """A figure now and before; ``percent`` is None when there is nothing to compare with."""
+
+    current: float
+    previous: float
+
+    @property
+    def percent(self) -> int | None:
+        if not self.previous:
+            return None
+        return round((self.current - self.previous) / self.previous * 100)
+
+    @property
+    def points(self) -> float:
+        """For rates (0..1): the difference in percentage points."""
+        return round((self.current - self.previous) * 100, 1)
 
 
 def local_day(column: Any, offset: timedelta, dialect: str) -> Any:
@@ -125,7 +204,11 @@ def compute_stats(session: Session, settings: ReviewSettings, first_day: date, l
     return Stats(first_day, last_day, days, top)
 
 
-def stats_range(params: Any, today: date) -> tuple[date, date, list[str]]:
+FIELD_NAMES = {"date_from": "Tanggal awal", "date_to": "Tanggal akhir"}
+
+
+def stats_range(params: Any, today: date, language: str = INDONESIAN) -> tuple[date, date, list[str]]:
+    """The period asked for (local days, inclusive; the last 30 by default), and what was wrong with it."""
     problems = []
     values = {}
     for name, default in (("date_from", today - timedelta(days=DEFAULT_DAYS - 1)), ("date_to", today)):
@@ -133,12 +216,13 @@ def stats_range(params: Any, today: date) -> tuple[date, date, list[str]]:
         try:
             values[name] = date.fromisoformat(raw) if raw else default
         except ValueError:
-            problems.append(f"{name.replace('_', ' ')}: not a date (YYYY-MM-DD)")
+            field = translate(FIELD_NAMES[name], language)
+            problems.append(translate("{field} bukan tanggal (TTTT-BB-HH)", language, field=field))
             values[name] = default
     first, last = values["date_from"], values["date_to"]
     if first > last:
         first, last = last, first
     if (last - first).days >= MAX_DAYS:
         first = last - timedelta(days=MAX_DAYS - 1)
-        problems.append(f"at most {MAX_DAYS} days at once")
+        problems.append(translate("paling banyak {n} hari sekaligus", language, n=MAX_DAYS))
     return first, last, problems

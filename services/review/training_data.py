@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from core.handoff import OFFICER_REPLY_INTENT, RELEASE_INTENT
 from core.nlu_yaml import labelled_examples, yaml_files
 
 NLU_DIR = "nlu"
@@ -22,7 +23,9 @@ RETRIEVAL_INTENT = "faq"
 # Domain intents no reviewer label can stand for: Rasa's own fallback, and intents that arrive as a
 # button payload or from a deterministic component (rasa_project/domain/menu.yml), never from words.
 # "faq" itself is replaced by its topics, "faq/<topic>".
-INTERNAL_INTENTS = frozenset({"nlu_fallback", "choose_option", "faq_choice", "release_handoff"})
+INTERNAL_INTENTS = frozenset(
+    {"nlu_fallback", "choose_option", "faq_choice", RELEASE_INTENT, OFFICER_REPLY_INTENT}
+)
 
 
 def normalize(text: str) -> str:

@@ -19,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from services.review.auth import SESSION_COOKIE, SignedIn, csrf_matches, find_session
+from services.review.i18n import language_of, template_translate
 from services.review.indexer import SyncResult
 from services.review.masking import mask_personal_data
 from services.review.models import ReviewUser
@@ -27,6 +28,7 @@ from services.review.state import ReviewState
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 CSRF_FIELD = "csrf_token"
+OFFICER_CONSOLE = "/petugas"  # in the nav only for those who answer recipients
 ADMINS_ONLY = "Hanya administrator yang boleh melakukan ini."
 FORM_NOT_FROM_HERE = (
     "Formulir ini sudah kedaluwarsa atau tidak dikirim dari situs ini. Muat ulang halamannya lalu coba lagi."
@@ -34,6 +36,7 @@ FORM_NOT_FROM_HERE = (
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
 templates.env.filters["mask"] = mask_personal_data
+templates.env.globals["_"] = template_translate
 
 
 class NotSignedIn(Exception):
@@ -131,9 +134,14 @@ def render(
     full: dict[str, Any] = {
         "user": signed_in.user if signed_in else None,
         "csrf_token": signed_in.csrf_token if signed_in else "",
-        "nav": getattr(request.app.state, "nav", []),
+        "nav": [
+            (path, label)
+            for path, label in getattr(request.app.state, "nav", [])
+            if path != OFFICER_CONSOLE or (signed_in and signed_in.user.answers_recipients)
+        ],
         "timezone": state.settings.timezone,
         "when": lambda value, pattern="%Y-%m-%d %H:%M": format_time(value, zone, pattern),
+        "language": language_of(request),
     }
     full.update(context or {})
     return templates.TemplateResponse(request, name, full, status_code=status_code)

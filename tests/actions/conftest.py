@@ -22,6 +22,7 @@ from actions.semantic.provision import provision
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
+ALWAYS_ON_DUTY = "mon-sun 00:00-24:00"
 
 # A small FAQ data set for the real semantic index: three topics of the menu domain, and negatives.
 SMALL_NLU = """\
@@ -121,3 +122,9 @@ def use_search() -> Iterator[Callable[[Any], None]]:
     """Make the actions use this search (or None: unavailable); forgotten after the test."""
     yield semantic_search.use
     semantic_search.reset()
+
+
+@pytest.fixture(autouse=True)
+def officers_always_on_duty(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Handing over says "in working hours" at any time the tests run (the hours: test_officer_hours.py)."""
+    monkeypatch.setenv("OFFICER_WORKING_HOURS", ALWAYS_ON_DUTY)

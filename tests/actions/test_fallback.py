@@ -146,17 +146,23 @@ async def test_the_second_uncertain_turn_in_a_row_offers_an_officer(
     assert slots(events) == {"offered_options": ["/human_handoff", "/show_menu"], "fallback_streak": 2.0}
 
 
-async def test_a_did_you_mean_still_comes_before_the_officer(
+async def test_a_did_you_mean_at_the_second_uncertain_turn_offers_the_officer_too(
     tracker_from_snapshot: Callable[[str], Tracker],
     dispatcher: CollectingDispatcher,
     menu_domain: dict[str, Any],
     use_search: Callable[[Any], None],
 ) -> None:
+    """Close topics stay on offer at the second uncertain turn; the officer takes the free place."""
     use_search(FixedSearch(("faq/biaya", 0.905), ("faq/halal", 0.9)))
     events = await run_uncertain(
         tracker_from_snapshot("tracker_fallback_second_in_a_row"), dispatcher, menu_domain
     )
-    assert responses(dispatcher) == ["utter_did_you_mean"]
+    assert responses(dispatcher) == ["utter_did_you_mean_or_officer"]
+    assert [button["title"] for button in dispatcher.messages[0]["buttons"]] == [
+        "Biaya vaksin",
+        "Kehalalan vaksin",
+        "Minta petugas",
+    ]
     assert slots(events)["fallback_streak"] == 2.0
 
 

@@ -20,6 +20,9 @@ from actions.schedule import (
     CHALLENGE_SLOT,
     CODE_SLOT,
     NIK_SLOT,
+    REQUESTED_SLOT,
+    ActionAskScheduleBirthDate,
+    ActionAskScheduleNik,
     ActionCancelSchedule,
     ActionLookupSchedule,
     ValidateScheduleForm,
@@ -102,8 +105,10 @@ def tracker(
     sender: str = SENDER,
     slots: dict[str, Any] | None = None,
     channel: str | None = None,
+    before_latest: list[dict[str, Any]] | None = None,
 ) -> Tracker:
-    """A snapshot with the latest message (and its user event), its channel and slots replaced as needed."""
+    """A snapshot with the latest message (and its user event), its channel and slots replaced as
+    needed, and ``before_latest`` events (what the bot said last) put before that message."""
     state = load_snapshot(snapshot)
     state["sender_id"] = sender
     user_event = next(event for event in reversed(state["events"]) if event["event"] == "user")
@@ -116,6 +121,9 @@ def tracker(
         state["latest_message"]["intent"] = user_event["parse_data"]["intent"] = ranked
         state["latest_message"]["intent_ranking"] = [ranked]
     state["slots"].update(slots or {})
+    if before_latest:
+        at = state["events"].index(user_event)
+        state["events"][at:at] = before_latest
     return Tracker.from_dict(state)
 
 
@@ -190,7 +198,6 @@ async def test_an_nik_is_read_however_it_is_spaced_and_kept_only_sealed(text: st
         ("0074051708859001", "kode provinsi"),
         ("3100051708859001", "kode kabupaten/kota"),
         ("3174051708850000", "4 angka terakhir tidak boleh 0000"),
-        ("saya lupa NIK nya", "Saya tidak menemukan NIK di pesan Anda"),
         ("3174051708859001 atau 3174051708859002", "lebih dari satu nomor"),
     ],
 )
@@ -256,6 +263,102 @@ async def test_nik_and_birth_date_in_one_answer_save_a_question(domain: dict) ->
     assert sealer().unseal(slots[BIRTH_DATE_SLOT], SENDER) == "1985-08-17"
 
 
+@pytest.mark.parametrize("text", ["hmm", "?", "saya lupa NIK nya", "apa itu nik?", "terus gimana dong"])
+async def test_a_message_with_no_number_is_left_to_the_short_hint(text: str, domain: dict) -> None:
+    """Issue #12: "hmm" got the whole introduction again. Nothing is said here; the form asks again,
+    and its short hint says what an NIK is and how to leave (test_the_form_asks_again_in_short...)."""
+    slots, dispatcher = await validate(
+        tracker("tracker_schedule_asks_nik", text=text, intent="out_of_scope"), domain
+    )
+    assert slots == {NIK_SLOT: None}, "validated as empty: the form goes on and asks again"
+    assert dispatcher.messages == []
+
+
+@pytest.mark.parametrize("text", ["apa itu nik?", "nik dimana liatnya", "saya lupa NIK nya"])
+async def test_a_question_about_the_nik_while_it_is_asked_gets_the_hint_not_a_faq(
+    text: str, domain: dict
+) -> None:
+    """The NLU reads "apa itu nik?" as the FAQ tanpa_nik ("no NIK yet?"); the hint says what it is."""
+    slots, dispatcher = await validate(tracker("tracker_schedule_asks_nik", text=text, intent="faq"), domain)
+    assert slots == {NIK_SLOT: None}
+    assert dispatcher.messages == []
+
+
+async def test_a_question_about_the_birth_date_while_it_is_asked_gets_the_hint(domain: dict) -> None:
+    snapshot = tracker("tracker_schedule_asks_birth_date", text="tanggal lahir siapa ya?", intent="faq")
+    slots, dispatcher = await validate(snapshot, domain)
+    assert slots == {BIRTH_DATE_SLOT: None}
+    assert dispatcher.messages == []
+
+
+async def test_the_same_problem_is_not_explained_twice_in_a_row(domain: dict) -> None:
+    said_before = [{"event": "bot", "text": "NIK harus 16 angka, yang Anda kirim 12 angka."}]
+    snapshot = tracker("tracker_schedule_asks_nik", text="3174 0517 0885", before_latest=said_before)
+    slots, dispatcher = await validate(snapshot, domain)
+    assert slots == {NIK_SLOT: None}
+    assert dispatcher.messages == [], "the hint after it changes instead (utter_ask_schedule_nik_stuck)"
+    other = tracker("tracker_schedule_asks_nik", text="3174 0517 0885 90", before_latest=said_before)
+    _, dispatcher = await validate(other, domain)
+    assert texts(dispatcher) == ["NIK harus 16 angka, yang Anda kirim 14 angka."]
+
+
+# --- the questions ---------------------------------------------------------------------------
+
+
+def bot(response: str) -> dict[str, Any]:
+    """A bot message as the tracker keeps it: Rasa puts the response's name in the metadata."""
+    return {"event": "bot", "text": f"<{response}>", "metadata": {"utter_action": response}}
+
+
+async def ask(
+    action: ActionAskScheduleNik | ActionAskScheduleBirthDate, snapshot: Tracker
+) -> list[str | None]:
+    dispatcher = CollectingDispatcher()
+    assert await action.run(dispatcher, snapshot, {}) == []
+    return responses(dispatcher)
+
+
+async def test_the_form_asks_first_with_the_whole_explanation() -> None:
+    assert await ask(ActionAskScheduleNik(), tracker("tracker_schedule_started")) == [
+        "utter_ask_schedule_nik"
+    ]
+
+
+async def test_the_form_asks_again_in_short_and_never_in_the_same_words_twice() -> None:
+    """ "hmm", "hmm", "hmm": a hint, then the ways out, then the hint; never the introduction."""
+    asked = {REQUESTED_SLOT: NIK_SLOT}
+    first = tracker("tracker_schedule_asks_nik", text="hmm", slots=asked)
+    assert await ask(ActionAskScheduleNik(), first) == ["utter_ask_schedule_nik_again"]
+    hinted = [bot("utter_ask_schedule_nik_again"), {"event": "action", "name": "action_listen"}]
+    second = tracker("tracker_schedule_asks_nik", text="hmm", slots=asked, before_latest=hinted)
+    assert await ask(ActionAskScheduleNik(), second) == ["utter_ask_schedule_nik_stuck"]
+    stuck = [bot("utter_ask_schedule_nik_stuck"), {"event": "action", "name": "action_listen"}]
+    third = tracker("tracker_schedule_asks_nik", text="hmm", slots=asked, before_latest=stuck)
+    assert await ask(ActionAskScheduleNik(), third) == ["utter_ask_schedule_nik_again"]
+
+
+async def test_the_birth_date_is_asked_again_the_same_way() -> None:
+    asked = {REQUESTED_SLOT: BIRTH_DATE_SLOT}
+    hinted = [bot("utter_ask_schedule_birth_date_again"), {"event": "action", "name": "action_listen"}]
+    snapshot = tracker("tracker_schedule_asks_birth_date", text="hmm", slots=asked, before_latest=hinted)
+    assert await ask(ActionAskScheduleBirthDate(), snapshot) == ["utter_ask_schedule_birth_date_stuck"]
+
+
+async def test_after_a_failed_match_the_nik_is_asked_in_short() -> None:
+    """Issue #12: after "no match, once more" the whole introduction came again."""
+    state = load_snapshot("tracker_schedule_complete")
+    state["events"] += [
+        {"event": "action", "name": "action_lookup_schedule"},
+        bot("utter_schedule_no_match"),
+        {"event": "slot", "name": NIK_SLOT, "value": None},
+        {"event": "slot", "name": BIRTH_DATE_SLOT, "value": None},
+        {"event": "action", "name": "schedule_form"},
+        {"event": "active_loop", "name": "schedule_form"},
+    ]
+    state["slots"].update({NIK_SLOT: None, BIRTH_DATE_SLOT: None, REQUESTED_SLOT: None})
+    assert await ask(ActionAskScheduleNik(), Tracker.from_dict(state)) == ["utter_ask_schedule_nik_again"]
+
+
 # --- the birth date --------------------------------------------------------------------------
 
 
@@ -277,7 +380,6 @@ async def test_a_birth_date_is_read_in_every_common_form(text: str, domain: dict
         ("17-13-1985", "bulan harus angka 1 sampai 12"),
         ("17-08-2090", "belum lewat"),
         ("17 Agustus", "Tahun lahirnya belum ada"),
-        ("lupa kak", "tidak menemukan tanggal lahir"),
     ],
 )
 async def test_an_impossible_birth_date_is_explained_and_asked_again(
@@ -418,6 +520,31 @@ async def test_batal_forgets_what_was_typed() -> None:
         SlotSet(CHALLENGE_SLOT, None),
         SlotSet(CODE_SLOT, None),
     ]
+
+
+async def test_batal_with_no_check_running_says_so_and_a_second_one_is_no_repeat() -> None:
+    """ "gak jadi" out of the blue (or batal twice) claimed to have cancelled a check and deleted data."""
+    idle = tracker("tracker_nlu_fallback", text="gak jadi", intent="cancel")
+    dispatcher = CollectingDispatcher()
+    events = await ActionCancelSchedule().run(dispatcher, idle, load_snapshot("domain_menu"))
+    assert responses(dispatcher) == ["utter_schedule_nothing_to_cancel"]
+    assert events == forget_identity()
+    said = [bot("utter_schedule_nothing_to_cancel"), {"event": "action", "name": "action_listen"}]
+    again = tracker("tracker_nlu_fallback", text="gak jadi", intent="cancel", before_latest=said)
+    dispatcher = CollectingDispatcher()
+    events = await ActionCancelSchedule().run(dispatcher, again, load_snapshot("domain_menu"))
+    assert responses(dispatcher) == ["utter_uncertain_answer"], "stuck: the menu, an uncertain turn"
+    assert slot_events(events)["fallback_streak"] == 1.0
+
+
+async def test_batal_right_after_the_rule_stopped_the_form_cancels_it() -> None:
+    stopped = [{"event": "action", "name": "action_deactivate_loop"}, {"event": "active_loop", "name": None}]
+    state = load_snapshot("tracker_schedule_asks_nik")
+    state["events"] += stopped
+    state["latest_message"]["intent"] = {"name": "cancel", "confidence": 0.9}
+    dispatcher = CollectingDispatcher()
+    await ActionCancelSchedule().run(dispatcher, Tracker.from_dict(state), {})
+    assert responses(dispatcher) == ["utter_schedule_cancelled"]
 
 
 async def test_batal_at_the_code_step_forgets_the_code_too() -> None:

@@ -27,9 +27,10 @@ import pytest
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import handoff
 from actions.choices import FAQ_RESPONSE_PREFIX, MORE_OPTIONS, faq_payload
-from actions.fallback import ActionAnswerFaq, ActionUncertainAnswer
-from actions.handoff import ActionReleaseHandoff, ActionRequestHandoff
+from actions.fallback import ActionAnswerFaq, ActionDeclined, ActionOutOfScope, ActionUncertainAnswer
+from actions.handoff import ActionRelayOfficerReply, ActionReleaseHandoff, ActionRequestHandoff
 from actions.menu import ActionAnswerTopic, ActionChooseOption, ActionShowMenu
 from actions.schedule import (
     BIRTH_DATE_SLOT,
@@ -46,6 +47,7 @@ from actions.schedule import (
 )
 from actions.semantic.faq_index import Match
 from actions.settings import load_settings
+from core.handoff import OFFICER_REPLY_INTENT, OFFICER_TEXT_ENTITY
 from services.registry.demo import AREAS, DEMO_PERSON
 from services.registry.lockout import LockScope
 from services.registry.masking import mask_name, mask_phone
@@ -133,8 +135,10 @@ def tracker(
     entities: list[dict[str, Any]] | None = None,
     slots: dict[str, Any] | None = None,
     sender: str = SENDER,
+    said_before: list[dict[str, Any]] | None = None,
 ) -> Tracker:
-    """A snapshot with its latest message (and that user event) and slots replaced as asked."""
+    """A snapshot with its latest message (and that user event) and slots replaced as asked, and what
+    the bot said just before that message (``said_before``: the "never twice in a row" paths)."""
     state = copy.deepcopy(load_snapshot(name))
     state["sender_id"] = sender
     latest = state["latest_message"]
@@ -148,7 +152,16 @@ def tracker(
     if entities is not None:
         latest["entities"] = parse["entities"] = entities
     state["slots"].update(slots or {})
+    if said_before:
+        at = state["events"].index(user_event)
+        state["events"][at:at] = [*said_before, {"event": "action", "name": "action_listen"}]
     return Tracker.from_dict(state)
+
+
+def said(response: str, buttons: list[dict[str, Any]] | None = None, **variables: str) -> dict[str, Any]:
+    """A bot message as the tracker keeps it (the response's name and variables in its metadata)."""
+    metadata = {"utter_action": response, **variables}
+    return {"event": "bot", "text": f"<{response}>", "data": {"buttons": buttons}, "metadata": metadata}
 
 
 def entity(name: str, value: str) -> dict[str, Any]:
@@ -184,6 +197,15 @@ async def menu_paths(paths: Paths) -> None:
         shown = tracker("tracker_menu_category_button", entities=found)
         await paths.run(f"menu list {category}/{page or 1}", ActionShowMenu(), shown)
     await paths.run("kembali from a list", ActionShowMenu(), tracker("tracker_back_from_a_list"))
+    main = paths.menu_domain["responses"]["utter_menu"][0]["buttons"]
+    twice = tracker(
+        "tracker_menu_category_button",
+        text="menu",
+        intent="show_menu",
+        entities=[],
+        said_before=[said("utter_menu", main)],
+    )
+    await paths.run("menu typed right after the menu", ActionShowMenu(), twice)
     await paths.run(
         "menu ends the wait for an officer",
         ActionShowMenu(),
@@ -229,6 +251,43 @@ async def second_stage_paths(paths: Paths) -> None:
     await paths.run("faq, the search doubts it", ActionAnswerFaq(), tracker("tracker_faq_answer_in_doubt"))
     paths.use_search(None)
     await paths.run("faq, no search", ActionAnswerFaq(), tracker("tracker_faq_confident"))
+    await uncertain_turn_paths(paths)
+
+
+async def uncertain_turn_paths(paths: Paths) -> None:
+    """The officer after the second uncertain turn in a row, and never the same message twice in a row."""
+    main = paths.menu_domain["responses"]["utter_menu"][0]["buttons"]
+    after_menu = [said("utter_menu", main)]
+    second = "tracker_fallback_second_in_a_row"
+    paths.use_search(FixedSearch(("faq/biaya", 0.905), ("faq/lokasi", 0.9), ("out_of_scope", 0.85)))
+    await paths.run(
+        "uncertain, did you mean at the second in a row", ActionUncertainAnswer(), tracker(second)
+    )
+    paths.use_search(FixedSearch(("out_of_scope", 0.95), ("faq/biaya", 0.8)))
+    offered = tracker(second, said_before=[said("utter_handoff_offer")])
+    await paths.run("uncertain, right after the officer offer", ActionUncertainAnswer(), offered)
+    right_after_menu = tracker("tracker_nlu_fallback", said_before=after_menu)
+    await paths.run("uncertain, right after the menu", ActionUncertainAnswer(), right_after_menu)
+    out_of_scope = tracker("tracker_nlu_fallback", text="jual pulsa murah", intent="out_of_scope")
+    await paths.run("out of scope", ActionOutOfScope(), out_of_scope)
+    out_of_scope = tracker(
+        "tracker_nlu_fallback", text="jual pulsa murah", intent="out_of_scope", said_before=after_menu
+    )
+    await paths.run("out of scope, right after the menu", ActionOutOfScope(), out_of_scope)
+    paths.use_search(FixedSearch(("faq/biaya", 0.95), ("faq/halal", 0.90)))
+    again = tracker("tracker_faq_confident", said_before=[said("utter_faq/biaya", [MORE_OPTIONS])])
+    await paths.run("faq, the same answer right after it", ActionAnswerFaq(), again)
+    did_you_mean = said("utter_did_you_mean", options="1. Biaya vaksin\n2. Kehalalan vaksin\n3. Menu lainnya")
+    declined = tracker(
+        "tracker_number_after_did_you_mean",
+        text="bukan",
+        intent="deny",
+        entities=[],
+        said_before=[did_you_mean],
+    )
+    await paths.run("no to a did you mean", ActionDeclined(), declined)
+    no = tracker("tracker_faq_confident", text="nggak", intent="deny", said_before=[said("utter_faq/biaya")])
+    await paths.run("no after an answer", ActionDeclined(), no)
 
 
 async def handoff_paths(paths: Paths) -> None:
@@ -237,6 +296,20 @@ async def handoff_paths(paths: Paths) -> None:
         "tracker_menu_while_waiting_for_officer", text="/release_handoff", intent="release_handoff"
     )
     await paths.run("officer hands back", ActionReleaseHandoff(), waiting)
+    with (
+        pytest.MonkeyPatch.context() as patch
+    ):  # Saturday night in Jakarta, office hours (default: always on)
+        patch.setenv("OFFICER_WORKING_HOURS", "mon-fri 08:00-16:00")
+        patch.setattr(handoff, "utc_now", lambda: datetime(2026, 12, 5, 14, 0, tzinfo=UTC))
+        after_hours = tracker("tracker_faq_confident")
+        await paths.run("officer asked for after hours", ActionRequestHandoff(), after_hours)
+    reply = tracker(
+        "tracker_menu_while_waiting_for_officer",
+        text=f"EXTERNAL: {OFFICER_REPLY_INTENT}",
+        intent=OFFICER_REPLY_INTENT,
+        entities=[{"entity": OFFICER_TEXT_ENTITY, "value": "Selamat siang, Bu. Ada yang bisa kami bantu?"}],
+    )
+    await paths.run("officer replies", ActionRelayOfficerReply(), reply)
 
 
 def found_body(next_appointment: bool) -> dict[str, Any]:
@@ -386,6 +459,12 @@ async def schedule_paths(paths: Paths, monkeypatch: pytest.MonkeyPatch) -> None:
         tracker("tracker_schedule_asks_birth_date", text="batal", intent="cancel"),
         domain,
     )
+    await paths.run(
+        "schedule batal with no check running",
+        ActionCancelSchedule(),
+        tracker("tracker_faq_confident", text="gak jadi", intent="cancel"),
+        domain,
+    )
     asks = [
         ("schedule asks for the NIK", ActionAskScheduleNik(), "tracker_schedule_started"),
         ("schedule asks for the NIK again", ActionAskScheduleNik(), "tracker_schedule_asks_nik"),
@@ -398,6 +477,22 @@ async def schedule_paths(paths: Paths, monkeypatch: pytest.MonkeyPatch) -> None:
     ]
     for path, ask, snapshot in asks:
         await paths.run(path, ask, tracker(snapshot), domain)
+    for path, ask, snapshot, hint in (
+        (
+            "schedule asks for the NIK right after the hint",
+            ActionAskScheduleNik(),
+            "tracker_schedule_asks_nik",
+            "nik",
+        ),
+        (
+            "schedule asks for the birth date right after the hint",
+            ActionAskScheduleBirthDate(),
+            "tracker_schedule_asks_birth_date",
+            "birth_date",
+        ),
+    ):
+        hinted = tracker(snapshot, text="hmm", said_before=[said(f"utter_ask_schedule_{hint}_again")])
+        await paths.run(path, ask, hinted, domain)
     await paths.run(
         "schedule NIK too short",
         ValidateScheduleForm(),
@@ -455,6 +550,7 @@ def test_every_response_an_action_names_is_sent_by_a_recorded_path(
         for source in sorted(ACTIONS.rglob("*.py"))
         for match in _RESPONSE_NAME.findall(source.read_text(encoding="utf-8"))
         if not match.endswith("_")  # a prefix ("utter_menu_"), not a response
+        and match != "utter_action"  # Rasa's metadata key naming the response a bot message came from
     }
     sent = {message.get("response") for path in uttered.values() for message in path["messages"]}
     assert named, "no response names found in actions/: is the pattern right?"

@@ -14,6 +14,7 @@ import re
 import shutil
 import socket
 from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,6 +83,13 @@ def review_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReviewSe
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium, headless, driven by Playwright (also for tests/integration)."""
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(
             f"{CHROMIUM} is missing: the browser tests need Debian's Chromium; run scripts/setup_browser.sh",
@@ -154,9 +162,9 @@ def sign_in(page: Page, username: str, password: str, path: str = "/login") -> N
     """Fill in and send the sign-in form (at ``path``, which may carry ``?next=``)."""
     if path:
         page.goto(path)
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.get_by_label("Nama pengguna").fill(username)
+    page.get_by_label("Kata sandi").fill(password)
+    page.get_by_role("button", name="Masuk", exact=True).click()
 
 
 def signed_in(page: Page, user: tuple[str, str]) -> None:

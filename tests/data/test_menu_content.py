@@ -26,7 +26,9 @@ ROOT = Path(__file__).resolve().parents[2]
 DOMAIN_PATH = ROOT / "rasa_project" / "domain"
 SNAPSHOT = ROOT / "tests" / "actions" / "snapshots" / "domain_menu.json"
 EXTRA_MAIN_OPTIONS = [("Cek jadwal vaksin saya", "/check_schedule"), ("Hubungi petugas", "/human_handoff")]
-NOT_SILENCED = {"show_menu", "release_handoff"}  # they end a wait for an officer
+# show_menu and release_handoff end a wait for an officer; officer_reply is the officer's words
+# (data/rules/officer.yml relays them)
+NOT_SILENCED = {"show_menu", "release_handoff", "officer_reply"}
 SNAPSHOT_PREFIXES = (
     "utter_menu",
     "utter_did_you_mean",

@@ -52,15 +52,19 @@ class AssistantProcess:
     def supervisor_url(self) -> str:
         return f"http://127.0.0.1:{self.supervisor_port}"
 
-    def action_server_token(self) -> str:
-        """What Rasa presents to the action server: from the environment, else the run folder's secrets."""
-        if os.environ.get("ACTION_SERVER_TOKEN"):
-            return os.environ["ACTION_SERVER_TOKEN"]
+    def secret(self, name: str) -> str:
+        """A secret the stack uses: from the environment, else the one the supervisor generated."""
+        if os.environ.get(name):
+            return os.environ[name]
         for line in (self.run_dir / "secrets.env").read_text(encoding="utf-8").splitlines():
-            name, _, value = line.partition("=")
-            if name == "ACTION_SERVER_TOKEN":
+            key, _, value = line.partition("=")
+            if key == name:
                 return value
-        raise RuntimeError("no ACTION_SERVER_TOKEN in the environment or the run folder's secrets")
+        raise RuntimeError(f"no {name} in the environment or the run folder's secrets")
+
+    def action_server_token(self) -> str:
+        """What Rasa presents to the action server."""
+        return self.secret("ACTION_SERVER_TOKEN")
 
     def health(self) -> dict[str, Any]:
         """The supervisor's report on every component (supervisor/health.py)."""

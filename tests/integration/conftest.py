@@ -21,7 +21,7 @@ import pytest
 
 from tests.harness.assistant_process import AssistantProcess, start_assistant
 from tests.harness.whatsapp.fake_graph_api import FakeGraphApi, FakeGraphApiThread
-from tests.integration.support import WHATSAPP_SECRETS
+from tests.integration.support import ON_DUTY_AROUND_THE_CLOCK, WHATSAPP_SECRETS
 
 FAKE_GRAPH_PORT = 15189
 
@@ -63,6 +63,7 @@ def whatsapp_env(graph_api: FakeGraphApiThread) -> dict[str, str]:
         **WHATSAPP_SECRETS,
         "WHATSAPP_GRAPH_API_URL": f"{graph_api.base_url}/v21.0",
         "WHATSAPP_SEEN_STORE_URL": "",
+        "OFFICER_WORKING_HOURS": ON_DUTY_AROUND_THE_CLOCK,
     }
 
 

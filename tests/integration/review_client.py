@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -35,9 +35,12 @@ def unused_port() -> int:
 
 
 @contextmanager
-def review_app(root: Path, data_dir: Path, models_dir: Path, rasa_url: str) -> Iterator[str]:
-    """The app on ``root/tracker.db`` with an admin and a reviewer; yields its URL."""
-    env = review_env(root, data_dir, models_dir, rasa_url)
+def review_app(
+    root: Path, data_dir: Path, models_dir: Path, rasa_url: str, extra_env: Mapping[str, str] | None = None
+) -> Iterator[str]:
+    """The app on ``root/tracker.db`` with an admin and a reviewer; yields its URL. ``extra_env``:
+    more settings (the Rasa API token and the pipeline the Models page trains with)."""
+    env = {**review_env(root, data_dir, models_dir, rasa_url), **(extra_env or {})}
     for (name, password), role in ((ADMIN, "admin"), (REVIEWER, "reviewer")):
         create_user(env, name, password, role)
     with running_review_app(env, unused_port(), root / "review.log") as url:

@@ -7,6 +7,7 @@ from typing import Any
 
 import yaml
 
+from actions.officer_hours import WorkingHours
 from tests.harness.assistant_process import ROOT
 from tests.harness.whatsapp import payloads
 
@@ -26,10 +27,19 @@ def contact_values() -> dict[str, str]:
     return {str(name): str(slot["initial_value"]) for name, slot in (slots.get("slots") or {}).items()}
 
 
+# The integration stacks' officers are on duty around the clock (conftest), so handing over always
+# promises the working hours, whenever the tests run; the after-hours text: tests/actions.
+ON_DUTY_AROUND_THE_CLOCK = "mon-sun 00:00-24:00"
+
+
 def filled(text: str) -> str:
-    """A domain text as the person reads it: ``{kontak_...}`` replaced by the contact block's values."""
-    values = contact_values()
-    return re.sub(r"\{(kontak_\w+)\}", lambda found: values.get(found[1], found[0]), text)
+    """A domain text as the person reads it: ``{kontak_...}`` replaced by the contact block's values,
+    ``{jam_kerja}`` by the stacks' working hours."""
+    values = {
+        **contact_values(),
+        "jam_kerja": WorkingHours.parse(ON_DUTY_AROUND_THE_CLOCK, "Asia/Jakarta").describe(),
+    }
+    return re.sub(r"\{(kontak_\w+|jam_kerja)\}", lambda found: values.get(found[1], found[0]), text)
 
 
 def response_text(name: str) -> str:

@@ -171,6 +171,12 @@ def run(count: int, requests: int, port: int, keep: Path | None = None) -> int:
         ("last 7 days", {"date_from": str(local_today - timedelta(days=6)), "date_to": str(local_today)}),
         ("whatsapp+fallback+conf<0.25", {"channel": "whatsapp", "fallback": "yes", "below": "0.25"}),
         ("label=faq/booster+not reviewed", {"label": "faq/booster", "reviewed": "no"}),
+        # The text search (services/review/search.py): a common word, two words, a rare one, with filters.
+        ("search: vaksin", {"q": "vaksin"}),
+        ("search: booster kedua", {"q": "booster kedua"}),
+        ("search: layangan (rare)", {"q": "layangan"}),
+        ("search: p (one letter: whole word)", {"q": "p"}),
+        ("search: lahir + fallback=yes", {"q": "lahir", "fallback": "yes"}),
     ]
     with _workdir(keep) as directory:
         if (directory / "review.db").exists():

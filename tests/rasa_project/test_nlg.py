@@ -13,6 +13,7 @@ import pytest
 import yaml
 from rasa.core.nlg import NaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import BotUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
@@ -219,3 +220,40 @@ def test_the_repository_domain_loads(model_domain: Domain) -> None:
     files = {name for name in nlg.response_names() if name.startswith("utter_faq/")}
     assert len(files) >= 39
     assert nlg.last_reload_seconds is not None and nlg.last_reload_seconds < 2.0
+
+
+def after(domain: Domain, *said: str) -> DialogueStateTracker:
+    """A conversation in which the bot last said ``said`` (BotUttered events, as Rasa stores them)."""
+    return DialogueStateTracker.from_events(
+        "nlg-repeat", [BotUttered(text) for text in said], slots=domain.slots
+    )
+
+
+def test_never_the_same_message_twice_in_a_row() -> None:
+    """With the repository's own domain: "halo" twice gets the shorter greeting the second time,
+    and a third time the first one again; a response with one variation is said as it is."""
+    domain = Domain.load(str(ROOT / "rasa_project" / "domain"))
+    nlg = LiveContentNLG(domain=domain, directory=DEFAULT_CONTENT_DIR)
+    first, second = (variation["text"] for variation in domain.responses["utter_greet"][:2])
+
+    def greet(tracker: DialogueStateTracker) -> str:
+        generated = asyncio.run(nlg.generate("utter_greet", tracker, "whatsapp"))
+        assert generated is not None
+        return str(generated["text"])
+
+    assert greet(after(domain)) == first
+    assert greet(after(domain, first)) == second
+    assert greet(after(domain, first, second)) == first
+    assert greet(after(domain, second, "Baik.")) == first  # only the last message counts
+    released = domain.responses["utter_handoff_released"][0]["text"]
+    generated = asyncio.run(nlg.generate("utter_handoff_released", after(domain, released), "rest"))
+    assert generated is not None and generated["text"] == released
+
+
+@pytest.mark.parametrize(
+    "name", ["utter_greet", "utter_goodbye", "utter_thank", "utter_affirm", "utter_deny"]
+)
+def test_small_talk_has_a_second_variation_that_differs(name: str) -> None:
+    domain = Domain.load(str(ROOT / "rasa_project" / "domain"))
+    texts = [variation["text"] for variation in domain.responses[name]]
+    assert len(texts) == 2 and texts[0] != texts[1] and len(texts[1]) < len(texts[0])

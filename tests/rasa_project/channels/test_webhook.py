@@ -5,121 +5,24 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import socket
 import statistics
-import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import aiohttp
 import pytest
-from rasa.core.channels.channel import UserMessage
-from sanic import Sanic
 
 from rasa_project.channels.failure_log import HIDDEN
 from rasa_project.channels.inbound import FAILURE_NOTICE, MAX_BODY_BYTES, TOO_LONG_NOTICE
 from rasa_project.channels.privacy import conversation_id, message_key
 from rasa_project.channels.settings import WhatsAppSettings
-from rasa_project.channels.whatsapp import MENU_INTENT, ONLY_TEXT_NOTICE, WhatsAppInput
+from rasa_project.channels.whatsapp import MENU_INTENT, ONLY_TEXT_NOTICE
 from tests.harness.whatsapp import payloads
-from tests.rasa_project.channels.conftest import GraphStub, make_settings
-
-USER = "6281234567890"
-PATH = "/webhooks/whatsapp/webhook"
-
-
-@dataclass
-class Assistant:
-    """Stands in for Rasa's agent: records what it is given and answers through the output channel."""
-
-    received: list[UserMessage] = field(default_factory=list)
-    delay: float = 0.0
-    fail: bool = False
-
-    async def __call__(self, message: UserMessage) -> None:
-        self.received.append(message)
-        await asyncio.sleep(self.delay)
-        if self.fail:
-            # What a failing NLU component does: Rasa logs at ERROR, the exception quotes the text.
-            logging.getLogger("rasa.engine.graph").error("Error running graph component for %s", message.text)
-            raise ValueError(f"cannot tokenize {message.text!r}")
-        await message.output_channel.send_response(
-            message.sender_id, {"text": f"jawaban untuk {message.text}"}
-        )
-
-
-@dataclass
-class Webhook:
-    url: str
-    http: aiohttp.ClientSession
-    assistant: Assistant
-    channel: WhatsAppInput
-    secret: str
-
-    async def post(self, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, float]:
-        started = time.perf_counter()
-        signed = payloads.signed_headers(body, self.secret) if headers is None else headers
-        async with self.http.post(self.url, data=body, headers=signed) as response:
-            await response.read()
-            return response.status, time.perf_counter() - started
-
-    async def deliver(self, *messages: payloads.Message) -> int:
-        status, _ = await self.post(payloads.encode(payloads.messages_delivery(*messages)))
-        return status
-
-    async def settle(self, expected: int, timeout: float = 5.0) -> None:
-        """Waits until the assistant got ``expected`` messages and the background work is done."""
-        deadline = time.monotonic() + timeout
-        while len(self.assistant.received) < expected or self.channel._tasks:
-            assert time.monotonic() < deadline, f"got {len(self.assistant.received)} of {expected}"
-            await asyncio.sleep(0.01)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-ServeFactory = Callable[[WhatsAppSettings], Awaitable[Webhook]]
-
-
-@pytest.fixture
-async def serve(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[ServeFactory]:
-    # Test mode lets several Sanic apps start in one process (as sanic-testing does).
-    monkeypatch.setattr(Sanic, "test_mode", True)
-    started: list[tuple[Any, aiohttp.ClientSession]] = []
-
-    async def start(settings: WhatsAppSettings) -> Webhook:
-        channel = WhatsAppInput(settings)
-        assistant = Assistant()
-        app = Sanic(f"whatsapp_test_{uuid.uuid4().hex}")
-        app.blueprint(channel.blueprint(assistant), url_prefix="/webhooks/whatsapp")
-        port = free_port()
-        server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True)
-        assert server is not None
-        await server.startup()
-        await server.before_start()
-        await server.after_start()
-        http = aiohttp.ClientSession()
-        started.append((server, http))
-        return Webhook(f"http://127.0.0.1:{port}{PATH}", http, assistant, channel, settings.app_secret)
-
-    yield start
-    for server, http in started:
-        await http.close()
-        await server.before_stop()
-        server.close()
-        await server.wait_closed()
-        await server.after_stop()
-
-
-@pytest.fixture
-async def webhook(serve: ServeFactory, settings: WhatsAppSettings) -> Webhook:
-    return await serve(settings)
+from tests.rasa_project.channels.conftest import (
+    USER,
+    GraphStub,
+    ServeFactory,
+    Webhook,
+    make_settings,
+)
 
 
 async def test_verification_handshake(webhook: Webhook) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import httpx
@@ -64,7 +65,8 @@ def test_chat_round_trip(make_client: AppFactory) -> None:
         },
     )
     assert received[1] == {"sender": sender, "message": '/show_menu{"menu_category":"dosis"}'}
-    assert "Dosis &amp; booster (/show_menu" in client.get("/chat").text
+    # The reviewer's turn shows the button's title, as the recipient sees it, not its payload.
+    assert user_turns(client.get("/chat").text)[-1] == "Dosis &amp; booster"
     # A new conversation gets a new sender id and an empty transcript.
     client.post("/chat/new", data={"csrf_token": token})
     client.post("/chat", data={"csrf_token": token, "message": "halo"})
@@ -76,18 +78,21 @@ def test_chat_when_rasa_is_down(reviewer: TestClient) -> None:
     response = reviewer.post("/chat", data={"csrf_token": csrf_token(reviewer), "message": "halo"})
     assert response.status_code == 502
     assert "cannot be reached" in response.text
+    assert "Apakah asisten sedang berjalan (make run)?" in response.text
     assert 'value="halo"' in response.text  # what was typed is kept
-    assert "No messages yet" in response.text
+    assert "Belum ada pesan." in response.text
+
+
+def user_turns(html: str) -> list[str]:
+    return [" ".join(turn.split()) for turn in re.findall(r'<div class="turn-user">(.*?)</div>', html, re.S)]
 
 
 def test_chat_masks_what_is_shown(make_client: AppFactory) -> None:
-    transport, _ = fake_rasa()
+    transport, _ = fake_rasa()  # it repeats what it was sent: the bot's words are shown as they are
     client = make_client(rasa=transport)
     sign_in(client, *REVIEWER)
     client.post("/chat", data={"csrf_token": csrf_token(client), "message": "NIK 3174051708859001"})
-    page = client.get("/chat").text
-    assert "3174051708859001" not in page
-    assert "[NIK]" in page
+    assert user_turns(client.get("/chat").text) == ["NIK [NIK]"]
 
 
 def test_chat_stores_what_the_reviewer_typed_masked(
@@ -114,3 +119,25 @@ def test_chat_stores_what_the_reviewer_typed_masked(
     stored = b"".join(path.read_bytes() for path in database.parent.glob(f"{database.name}*"))
     for secret in (b"3174", b"0517", b"9001", b"1985", b"agustus"):
         assert secret not in stored
+
+
+def test_chat_masks_what_the_reviewer_typed_not_what_the_bot_said(make_client: AppFactory) -> None:
+    """A content reviewer checks the bot's dates and hotline; only what a person types is masked."""
+    answer = "Sejak 1 Januari 2024 booster dibuka. Tanya Halo Kemenkes 1500-567 atau 0812-3456-7890."
+
+    def rasa(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=[{"recipient_id": "x", "text": answer}])
+
+    client = make_client(rasa=httpx.MockTransport(rasa))
+    sign_in(client, *REVIEWER)
+    client.post("/chat", data={"csrf_token": csrf_token(client), "message": "kemarin tgl 12/03/1980 demam"})
+    text = page_text(client.get("/chat").text)
+    assert "kemarin tgl [TANGGAL] demam" in text
+    assert "12/03/1980" not in text
+    assert answer in text  # the bot's words exactly as sent
+
+
+def test_chat_page_in_english(reviewer: TestClient) -> None:
+    reviewer.cookies.set("lang", "en")
+    text = page_text(reviewer.get("/chat").text)
+    assert "Test chat" in text and "No messages yet." in text and "Send" in text

@@ -165,6 +165,12 @@ def test_largest_first_singletons_last_repeats_counted() -> None:
     assert clusters[2] == Cluster(1, ("lokasi",), ("lokasi",))
 
 
+def test_an_opened_cluster_lists_each_message_once_the_most_sent_first() -> None:
+    [halal, *_] = cluster_messages(["halal?", "haram ga", "Halal!", "halal", "biaya"], FIXED, similarity=0.8)
+    assert halal.distinct() == [("halal?", 3), ("haram ga", 1)]  # the first spelling of a repeat
+    assert Cluster(2, ("b",), ("b", "a")).distinct() == [("a", 1), ("b", 1)]  # ties: by text
+
+
 def test_repeats_are_embedded_once() -> None:
     embedder = FixedEmbedder({"halal": [0, 1], "biaya": [1, 0]})
     cluster_messages(["halal?", "HALAL", "biaya", "halal", "  "], embedder)

@@ -189,7 +189,9 @@ def test_filters_on_the_snapshots(reviewer: TestClient) -> None:
 def test_bad_filters_are_reported_not_fatal(reviewer: TestClient) -> None:
     page = reviewer.get("/conversations", params={"date_from": "yesterday", "below": "2"})
     assert page.status_code == 200
-    assert "not a date" in page.text and "between 0 and 1" in page.text
+    text = page_text(page.text)
+    assert "Filter diabaikan: Dari tanggal: bukan tanggal (TTTT-BB-HH)" in text
+    assert "Filter diabaikan: Keyakinan di bawah: harus antara 0 dan 1" in text
     assert reviewer.get("/api/conversations", params={"below": "x"}).status_code == 422
 
 
@@ -197,34 +199,177 @@ def test_list_page_shows_rows_and_filters(reviewer: TestClient) -> None:
     page = reviewer.get("/conversations", params={"fallback": "yes"})
     assert page.status_code == 200
     text = page_text(page.text)
-    assert "2 conversations" in text
+    assert "2 percakapan" in text
     assert WAITING in text and REST in text and ANSWERED not in text
-    assert "waiting for officer" in text
+    assert "menunggu petugas" in text
     assert '<option value="yes" selected>' in page.text
 
 
-def test_transcript_in_order_with_nlu_details(reviewer: TestClient) -> None:
+def user_event(text: str, intent: str, confidence: float, at: float, **entities: str) -> dict[str, Any]:
+    return {
+        "event": "user",
+        "timestamp": at,
+        "text": text,
+        "parse_data": {
+            "text": text,
+            "intent": {"name": intent, "confidence": confidence},
+            "entities": [{"entity": name, "value": value} for name, value in entities.items()],
+        },
+        "input_channel": "rest",
+    }
+
+
+def bot_event(text: str, response: str | None, at: float) -> dict[str, Any]:
+    metadata = {"utter_action": response} if response else {}
+    return {"event": "bot", "timestamp": at, "text": text, "data": {"buttons": None}, "metadata": metadata}
+
+
+def in_order(text: str, expected: list[str]) -> None:
+    positions = [text.find(item) for item in expected]
+    assert -1 not in positions, dict(zip(expected, positions, strict=True))
+    assert positions == sorted(positions), dict(zip(expected, positions, strict=True))
+
+
+# Rasa's bookkeeping, which no transcript shows.
+INTERNALS = (
+    "action_listen",
+    "action_execution_rejected",
+    "active_loop",
+    "sealed:",
+    "utter_",
+    "/faq_choice",
+    "{",
+)
+
+
+def test_transcript_says_what_was_asked_answered_and_why(reviewer: TestClient) -> None:
     page = reviewer.get(f"/conversations/{REST}")
     assert page.status_code == 200
-    text = page_text(page.text)
-    order = [
-        "booster kedua kapan ya",
-        "FAQ topic faq/booster 0.42",
-        "Apakah maksud Anda",
-        "Jarak dosis",
-        '/faq_choice{"topic":"jarak_dosis"}',
-        "utter_did_you_mean",
-        'slot offered_options = ["/faq_choice',
-        "intent faq_choice 1.00",
-        "utter_faq/booster",
-        "siapa presiden sekarang",
-        "intent out_of_scope 0.77",
-        "utter_out_of_scope",
+    text = page_text(page.text).replace("&#34;", '"')
+    in_order(
+        text,
+        [
+            "booster kedua kapan ya",
+            "Topik: Booster pertama (yakin 42 %)",  # the topic's title, from the menus
+            "Apakah maksud Anda",
+            "Tidak yakin: menawarkan pilihan",
+            "menekan tombol: Booster",  # the button's title, not its payload
+            "Topik dipilih: Booster pertama",
+            "Booster (dosis lanjutan)",
+            "Dijawab dari topik Booster pertama (dipilih penerima)",
+            "siapa presiden sekarang",
+            "Maksud: Di luar topik vaksinasi (yakin 77 %)",
+            "Di luar topik vaksinasi: menawarkan menu",
+        ],
+    )
+    for internal in (*INTERNALS, "offered_options", "RulePolicy", "faq/booster"):
+        assert internal not in text, internal
+
+
+def test_transcript_of_a_handoff_in_words(reviewer: TestClient) -> None:
+    text = page_text(reviewer.get(f"/conversations/{WAITING}").text)
+    in_order(
+        text,
+        [
+            "apa boleh vaksin abis begadang semalaman",
+            "Maksud: Tidak dipahami (yakin 30 %)",
+            "Tidak yakin: menawarkan pilihan",
+            "Menawarkan petugas",
+            "menekan tombol: Minta petugas",
+            "Baik, percakapan ini sudah kami teruskan ke petugas.",
+            "Diteruskan ke petugas",
+            "Menunggu petugas",
+        ],
+    )
+    assert "fallback_streak" not in text and "handoff_requested" not in text
+    released = page_text(reviewer.get("/conversations/wa_c0ffee000123").text)
+    in_order(
+        released, ["Menunggu petugas", "Petugas mengembalikan percakapan ke bot", "Petugas sudah selesai."]
+    )
+    assert "EXTERNAL" not in released and "release_handoff" not in released
+
+
+def test_transcript_hides_internals_and_sealed_values(reviewer: TestClient, settings: ReviewSettings) -> None:
+    """A schedule check: form bookkeeping, rejected actions and sealed values stay out of sight;
+    what the recipient typed and the slots filled from it are masked, the bot's words are not."""
+    at = 1767340000.0
+    events: list[dict[str, Any]] = [
+        {"event": "session_started", "timestamp": at},
+        user_event("cek jadwal saya", "check_schedule", 0.95, at + 1),
+        {"event": "active_loop", "timestamp": at + 2, "name": "schedule_form"},
+        {"event": "action_execution_rejected", "timestamp": at + 2.5, "name": "action_listen"},
+        {"event": "slot", "timestamp": at + 3, "name": "requested_slot", "value": "schedule_nik"},
+        bot_event("Silakan ketik NIK Anda (16 angka).", "utter_ask_schedule_nik", at + 4),
+        user_event("kemarin tgl 12/03/1980 nik 3174051708859001", "inform", 0.9, at + 5),
+        {"event": "slot", "timestamp": at + 6, "name": "schedule_nik", "value": "3174051708859001"},
+        {"event": "slot", "timestamp": at + 7, "name": "schedule_birth_date", "value": "12/03/1980"},
+        {
+            "event": "slot",
+            "timestamp": at + 8,
+            "name": "schedule_challenge",
+            "value": "sealed:v1:QUJDREVGRw==",
+        },
+        {"event": "slot", "timestamp": at + 9, "name": "catatan", "value": "sealed:v1:SElKS0xN"},
+        bot_event("Sejak 1 Januari 2024 jadwal dibuka. Halo Kemenkes 1500-567.", None, at + 10),
+        {"event": "active_loop", "timestamp": at + 11, "name": None},
     ]
-    unescaped = text.replace("&#34;", '"')
-    positions = [unescaped.find(item) for item in order]
-    assert -1 not in positions, dict(zip(order, positions))
-    assert positions == sorted(positions)
+    write_events(settings.tracker_store_url, "web-schedule-1", events)
+    text = page_text(reviewer.get("/conversations/web-schedule-1").text)
+    in_order(
+        text,
+        [
+            "cek jadwal saya",
+            "Maksud: Ingin cek jadwal (yakin 95 %)",
+            "Silakan ketik NIK Anda (16 angka).",
+            "Cek jadwal: meminta data",
+            "kemarin tgl [TANGGAL] nik [NIK]",
+            "Data tercatat · NIK: [NIK]",
+            "Data tercatat · Tanggal lahir: [TANGGAL]",
+            "Sejak 1 Januari 2024 jadwal dibuka. Halo Kemenkes 1500-567.",  # the bot's words as written
+        ],
+    )
+    for secret in ("3174051708859001", "12/03/1980", "1980", "QUJDRA", "SElKS0xN", "Catatan"):
+        assert secret not in text, secret
+    for internal in (*INTERNALS, "schedule_form", "requested_slot", "schedule_challenge"):
+        assert internal not in text, internal
+
+
+def test_officer_replies_are_the_officers_words(reviewer: TestClient, settings: ReviewSettings) -> None:
+    """The officer console's reply: an external ``officer_reply`` event, then its delivery."""
+    at = 1767350000.0
+    reply = "Halo, saya Rina dari Kemenkes. Jadwal Anda 12/03/2026, hubungi 1500-567."
+    events = [
+        user_event("saya mau bicara dengan petugas", "human_handoff", 0.9, at),
+        bot_event("Baik, percakapan ini sudah kami teruskan ke petugas.", "utter_handoff_requested", at + 1),
+        {"event": "slot", "timestamp": at + 2, "name": "handoff_requested", "value": True},
+        user_event("EXTERNAL: officer_reply", "officer_reply", 1.0, at + 60, officer_text=reply),
+        bot_event(f"Pesan dari petugas:\n{reply}", None, at + 61),
+    ]
+    write_events(settings.tracker_store_url, "web-officer-1", events)
+    text = page_text(reviewer.get("/conversations/web-officer-1").text)
+    in_order(text, ["Menunggu petugas", f"Petugas: {reply}"])
+    assert "Pesan dari petugas" not in text  # its delivery is not shown twice
+    assert "EXTERNAL" not in text and "officer_reply" not in text
+    assert text.count(reply) == 1
+    [row] = [row for row in every_page(reviewer, {}) if row["conversation_id"] == "web-officer-1"]
+    assert (row["last_author"], row["last_text"]) == ("officer", reply)  # the preview: an officer's words
+    assert every_page(reviewer, {"q": "rina"}) == []  # the search is over what recipients typed
+
+
+def test_transcript_in_english(reviewer: TestClient) -> None:
+    reviewer.cookies.set("lang", "en")
+    text = page_text(reviewer.get(f"/conversations/{REST}").text)
+    in_order(
+        text,
+        [
+            "Topic: Booster pertama (42 % sure)",
+            "Not sure: offered choices",
+            "pressed the button: Booster",
+            "Answered from topic Booster pertama (chosen by the recipient)",
+            "Meant: Not about vaccination (77 % sure)",
+        ],
+    )
+    assert "Apakah maksud Anda" in text  # what the bot said is not translated
 
 
 def test_transcript_masks_personal_data(reviewer: TestClient) -> None:
@@ -240,7 +385,6 @@ def test_transcript_masks_personal_data(reviewer: TestClient) -> None:
         assert secret not in text
     for placeholder in ("[NIK]", "[TANGGAL]", "[TELEPON]", "[EMAIL]"):
         assert placeholder in text
-    assert "slot handoff_requested = true" in page_text(text)
 
 
 def test_unknown_conversation_is_404(reviewer: TestClient) -> None:
@@ -271,7 +415,7 @@ def test_mark_reviewed_and_back(reviewer: TestClient, clock: Any) -> None:
     reviewer.post(f"/conversations/{ANSWERED}/review", data={"csrf_token": token, "reviewed": "yes"})
     row = every_page(reviewer, {"reviewed": "yes"})
     assert [(r["conversation_id"], r["reviewed_by"]) for r in row] == [(ANSWERED, "rita")]
-    assert "Reviewed by rita" in page_text(reviewer.get(f"/conversations/{ANSWERED}").text)
+    assert "Ditinjau oleh rita" in page_text(reviewer.get(f"/conversations/{ANSWERED}").text)
     reviewer.post(f"/conversations/{ANSWERED}/review", data={"csrf_token": token, "reviewed": "no"})
     assert every_page(reviewer, {"reviewed": "yes"}) == []
 
@@ -291,7 +435,7 @@ def test_admin_releases_through_the_http_api(make_client: AppFactory) -> None:
     client = make_client(rasa=transport, rasa_api_token="secret-token-1234")
     sign_in(client, *ADMIN)
     page = client.get(f"/conversations/{WAITING}")
-    assert "release handoff" in page.text
+    assert "Kembalikan ke bot" in page.text
     response = client.post(
         f"/conversations/{WAITING}/release", data={"csrf_token": csrf_token(client)}, follow_redirects=False
     )
@@ -318,8 +462,8 @@ def test_admin_releases_over_rest_without_a_token(make_client: AppFactory) -> No
 def test_release_when_rasa_is_down(admin: TestClient) -> None:
     response = admin.post(f"/conversations/{WAITING}/release", data={"csrf_token": csrf_token(admin)})
     assert response.status_code == 502
-    assert "cannot be reached" in response.text
-    assert "Is the assistant running?" in response.text
+    assert "Percakapan tidak dikembalikan ke bot" in response.text
+    assert "Apakah asisten sedang berjalan?" in response.text
 
 
 def test_release_when_rasa_refuses(make_client: AppFactory) -> None:

@@ -1,4 +1,5 @@
-"""The inbox shows each unknown, undecided message once, the most urgent first."""
+"""The inbox shows each unknown, undecided message once, the most urgent first, with the model's best
+guess in words and replies with personal data kept apart."""
 
 from __future__ import annotations
 
@@ -7,7 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from services.review.inbox import InboxCandidate, InboxGroup, group_candidates, is_shortcut
+from services.review.inbox import (
+    Guess,
+    GuessSource,
+    InboxCandidate,
+    InboxGroup,
+    best_guess,
+    group_candidates,
+    is_shortcut,
+    label_words,
+    percent,
+)
 from services.review.training_data import known_examples, normalize
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -119,6 +130,9 @@ def test_a_group_collects_every_spelling_of_a_message() -> None:
         event_ids=(1, 2, 3, 4, 5),
         conversation_ids=("a", "b", "c"),  # in the order first seen
         last_seen=START + timedelta(minutes=5),
+        sample_event_id=2,  # the lowest-confidence occurrence: its parse holds the guess
+        sample_conversation_id="b",
+        personal_data=False,
     )
 
 
@@ -161,3 +175,74 @@ def test_candidates_are_read_once() -> None:
     """A generator (e.g. rows streamed from the tracker store) is enough."""
     groups = group_candidates((candidate(i, f"pesan {i % 3}") for i in range(9)), known={})
     assert sorted(group.count for group in groups) == [3, 3, 3]
+
+
+@pytest.mark.parametrize(
+    ("text", "personal"),
+    [
+        ("[NIK]", True),
+        ("[TANGGAL]", True),
+        ("NIK saya [NIK] lahir [TANGGAL]", True),
+        ("email saya [EMAIL]", True),
+        ("3174051708850001", True),  # an unmasked NIK (an older index) counts too
+        ("booster kedua kapan", False),
+        ("dosis 2 tgl 3-3-2022 masih bisa?", False),  # a dose date is a question, not personal data
+    ],
+)
+def test_personal_data_replies_are_marked(text: str, personal: bool) -> None:
+    [group] = group_candidates([candidate(1, text)], known={})
+    assert group.personal_data is personal
+
+
+# --- the guess ----------------------------------------------------------------------------------
+def parse(*ranking: tuple[str, float], answers: tuple[tuple[str, float], ...] = ()) -> dict[str, object]:
+    """A parse as Rasa writes it behind a fallback gate: nlu_fallback first, the overruled ranking after."""
+    selector = {"faq": {"ranking": [{"intent_response_key": key, "confidence": c} for key, c in answers]}}
+    return {
+        "intent": {"name": ranking[0][0], "confidence": ranking[0][1]},
+        "intent_ranking": [{"name": name, "confidence": c} for name, c in ranking],
+        "response_selector": selector if answers else {},
+    }
+
+
+def did_you_mean(*topics: str) -> dict[str, object]:
+    buttons = [{"title": t, "payload": f'/faq_choice{{"topic":"{t}"}}'} for t in topics]
+    buttons.append({"title": "Menu lainnya", "payload": "/show_menu"})
+    return {"data": {"buttons": buttons}, "metadata": {"utter_action": "utter_did_you_mean"}}
+
+
+def test_the_guess_behind_a_fallback_is_the_best_overruled_label() -> None:
+    faq = parse(("nlu_fallback", 0.3), ("faq", 0.28), ("greet", 0.1), answers=(("faq/efek_samping", 0.3),))
+    assert best_guess(faq) == Guess("faq/efek_samping", 0.3, GuessSource.RANKING)
+    intent = parse(("nlu_fallback", 0.3), ("check_schedule", 0.25), ("faq", 0.2))
+    assert best_guess(intent) == Guess("check_schedule", 0.25, GuessSource.RANKING)
+    # "faq" without any ranked answer is no guess: the next label is
+    bare = parse(("nlu_fallback", 0.3), ("faq", 0.28), ("out_of_scope", 0.2))
+    assert best_guess(bare) == Guess("out_of_scope", 0.2, GuessSource.RANKING)
+    assert best_guess(parse(("nlu_fallback", 0.12))) is None
+    assert best_guess({}) is None
+
+
+def test_what_the_assistant_did_wins_over_the_ranking() -> None:
+    faq = parse(("nlu_fallback", 0.3), ("faq", 0.28), answers=(("faq/biaya", 0.3), ("faq/wajib", 0.2)))
+    offered = best_guess(faq, [did_you_mean("wajib", "biaya")])
+    assert offered == Guess("faq/wajib", 0.2, GuessSource.OFFERED)  # its own confidence
+    answered = best_guess(faq, [{"metadata": {"utter_action": "utter_faq/halal"}}])
+    assert answered == Guess("faq/halal", None, GuessSource.ANSWERED)  # the parse did not rank it
+    menu = best_guess(faq, [{"metadata": {"utter_action": "utter_uncertain_answer"}, "data": {}}])
+    assert menu == Guess("faq/biaya", 0.3, GuessSource.RANKING)
+    broken = {
+        "data": {"buttons": [{"payload": "/faq_choice{not json"}]},
+        "metadata": {"utter_action": "utter_did_you_mean"},
+    }
+    assert best_guess(faq, [broken]) == Guess("faq/biaya", 0.3, GuessSource.RANKING)
+
+
+def test_labels_in_words() -> None:
+    titles = {"efek_samping": "Efek samping ringan"}
+    assert label_words("faq/efek_samping", titles) == "Efek samping ringan"
+    assert label_words("faq/kipi_berat", titles) == "Kipi berat"  # a topic the menu lacks: still words
+    assert label_words("human_handoff", titles) == "Minta petugas"
+    assert label_words("some_new_intent", titles) == "Some new intent"
+    assert label_words(None, titles) == ""
+    assert (percent(0.3), percent(0.996), percent(None)) == ("30 %", "100 %", "")

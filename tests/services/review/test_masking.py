@@ -39,6 +39,8 @@ from services.review.masking import mask_personal_data, mask_value
         ("3174, 0517, 0885, 9001", "[NIK]"),
         ("3174\n0517\n0885\n9001", "[NIK]"),
         ("lahir Agustus 17, 1985", "lahir [TANGGAL]"),
+        # what a recipient typed (issue #12, item 4)
+        ("kemarin tgl 12/03/1980", "kemarin tgl [TANGGAL]"),
         ("lahir 17agustus1985", "lahir [TANGGAL]"),
     ],
 )

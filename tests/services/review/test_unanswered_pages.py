@@ -1,8 +1,10 @@
-"""Unanswered questions: fallback and handoff messages clustered by meaning, the largest first."""
+"""Unanswered questions: fallback and handoff messages clustered by meaning, the largest first; the page
+refreshes itself, a cluster opens its messages, and leads to a FAQ topic."""
 
 from __future__ import annotations
 
 import re
+import shutil
 import threading
 import time
 import zlib
@@ -16,8 +18,8 @@ from fastapi.testclient import TestClient
 
 from services.review.settings import ReviewSettings
 from tests.services.review.conftest import AppFactory
-from tests.services.review.support import REVIEWER, page_text, sign_in, write_events
-from tests.services.review.test_inbox_pages import T0, conversation, user_event
+from tests.services.review.support import REVIEWER, csrf_token, page_text, sign_in, write_events
+from tests.services.review.test_inbox_pages import T0, conversation, user_event, visible
 
 ROOT = Path(__file__).resolve().parents[3]
 MODEL = ROOT / "models" / "embedding" / "multilingual-e5-small"
@@ -66,7 +68,8 @@ def fallback(text: str) -> tuple[dict[str, Any], str]:
 
 
 @pytest.fixture(autouse=True)
-def unanswered_chats(tracker_url: str) -> None:
+def unanswered_chats(tracker_url: str, settings: ReviewSettings) -> None:
+    shutil.copytree(ROOT / "data", settings.data_dir)  # the topics a cluster can become examples of
     write_events(
         tracker_url,
         "wa_91c2aa000001",
@@ -98,11 +101,19 @@ Cluster = tuple[int, list[str]]
 
 def clusters(html: str) -> list[Cluster]:
     found = []
-    for row in re.findall(r'<tr class="cluster".*?</tr>', html, re.DOTALL):
-        size = re.search(r'<td class="cluster-size">(\d+)</td>', row)
+    for item in re.findall(r'<li class="cluster" .*?</details>', html, re.DOTALL):
+        size = re.search(r'<span class="cluster-size">(\d+)</span>', item)
         assert size is not None
-        found.append((int(size.group(1)), re.findall(r'<li class="cluster-example">(.*?)</li>', row)))
+        found.append((int(size.group(1)), re.findall(r'<li class="cluster-example">(.*?)</li>', item)))
     return found
+
+
+def cluster_link(html: str, number: int) -> str:
+    found = re.search(
+        rf'<a href="(/unanswered/[0-9a-f]{{64}}/{number})" id="to-faq-{number}">Jadikan topik FAQ</a>', html
+    )
+    assert found, html
+    return found.group(1)
 
 
 def finished(client: TestClient, path: str = "/unanswered", seconds: float = 30) -> str:
@@ -131,7 +142,7 @@ def test_clusters_of_unanswered_messages_largest_first(reviewer: TestClient) -> 
     assert ANSWERED not in examples and REVIEW_CHAT not in examples and "2" not in examples
     assert not any("3174" in example for example in examples) and any("[NIK]" in e for e in examples)
     # the snapshots': 4 fallbacks (did you mean, out of scope included) and 2 handoffs; 6 here
-    assert "12 unanswered messages" in page_text(page)
+    assert "12 pesan belum terjawab" in page_text(page)
     assert sum(sizes) == 12
 
     # cached: the same message set is not clustered again
@@ -144,9 +155,14 @@ def test_clustering_runs_in_the_background(reviewer: TestClient) -> None:
     embedder = GatedEmbedder()
     reviewer.app.state.review_embedder = embedder  # type: ignore[attr-defined]
     running = page_text(reviewer.get("/unanswered").text)
-    assert "Clustering 12 messages…, reload in a minute." in running
+    assert "Sedang mengelompokkan 12 pesan…; halaman ini dimuat ulang sendiri." in running
+    # while it runs, the page comes back sooner than the usual minute (no script: the CSP allows none)
+    assert '<meta http-equiv="refresh" content="10">' in reviewer.get("/unanswered").text
     embedder.go.set()
-    assert clusters(finished(reviewer))[0][0] == 3
+    done = finished(reviewer)
+    assert clusters(done)[0][0] == 3
+    assert '<meta http-equiv="refresh" content="60">' in done
+    assert "Halaman ini memuat ulang sendiri setiap 60 detik." in page_text(done)
 
 
 def test_the_date_filter(reviewer: TestClient) -> None:
@@ -157,9 +173,9 @@ def test_the_date_filter(reviewer: TestClient) -> None:
     assert not set(CERTIFICATE) & set(examples)
     assert 'value="2026-01-01"' in page
     empty = page_text(reviewer.get("/unanswered?date_from=2025-06-01&date_to=2025-06-02").text)
-    assert "No unanswered messages in this period." in empty
+    assert "Tidak ada pesan belum terjawab pada periode ini." in empty
     bad = page_text(reviewer.get("/unanswered?date_from=kemarin").text)
-    assert "date from is not a date" in bad
+    assert "Tanggal awal bukan tanggal (TTTT-BB-HH)" in bad
 
 
 def test_a_missing_model_is_explained(make_client: AppFactory, tmp_path: Path) -> None:
@@ -168,7 +184,111 @@ def test_a_missing_model_is_explained(make_client: AppFactory, tmp_path: Path) -
     page = client.get("/unanswered")
     assert page.status_code == 200
     text = page_text(page.text)
-    assert "Clustering is not available: No sentence model in" in text and "make train" in text
+    assert "Pengelompokan tidak tersedia: Model kalimat tidak ada di" in text and "make train" in text
+
+
+def test_a_cluster_opens_its_messages(reviewer: TestClient) -> None:
+    reviewer.app.state.review_embedder = BagOfWords()  # type: ignore[attr-defined]
+    page = finished(reviewer)
+    opened = re.search(r'<details id="messages-1">(.*?)</details>', page, re.DOTALL)
+    assert opened, page
+    text = visible(opened.group(1))
+    assert "Lihat semua 3 pesan" in text
+    for message in CERTIFICATE:
+        assert message in text
+    assert cluster_link(page, 1).endswith("/1")
+
+
+def test_from_a_cluster_to_examples_of_a_faq_topic(reviewer: TestClient, make_client: AppFactory) -> None:
+    reviewer.app.state.review_embedder = BagOfWords()  # type: ignore[attr-defined]
+    link = cluster_link(finished(reviewer), 1)
+    page = reviewer.get(link)
+    assert page.status_code == 200
+    text = visible(page.text)
+    assert "Kelompok #1: jadikan topik FAQ" in text and "3 pesan dalam kelompok ini." in text
+    for message in CERTIFICATE:
+        assert message in text
+    # topics are fixed: an existing topic, by its title, or a proposal to the content owner
+    assert re.search(
+        r'<option value="faq/sertifikat_bermasalah">Masalah sertifikat — Sertifikat vaksin</option>',
+        page.text,
+    )
+    assert '<option value="human_handoff"' not in page.text
+    assert "Belum ada topik yang cocok" in text and "kirimkan kepada pemilik konten" in text
+    assert "Usulan topik FAQ baru: 3 pesan belum terjawab, misalnya:" in text
+
+    token = csrf_token(reviewer, link)
+    added = reviewer.post(
+        f"{link}/contoh",
+        data={"csrf_token": token, "label": "faq/sertifikat_bermasalah"},
+        follow_redirects=False,
+    )
+    assert added.status_code == 303
+    after = visible(reviewer.get(added.headers["location"]).text)
+    assert "3 pertanyaan ditambahkan sebagai contoh topik Masalah sertifikat — Sertifikat vaksin" in after
+    assert 'href="/content/sertifikat_bermasalah"' in reviewer.get(added.headers["location"]).text
+    waiting = visible(reviewer.get("/inbox/approved").text)
+    assert "Disetujui, menunggu ekspor (3)" in waiting
+    assert all(message in waiting for message in CERTIFICATE)
+    # sent again with another topic: decided again (a reviewer may change their mind before the export)
+    again = reviewer.post(
+        f"{link}/contoh", data={"csrf_token": token, "label": "faq/sertifikat"}, follow_redirects=False
+    )
+    assert "ditambahkan=3" in again.headers["location"]
+    assert "Unduh sertifikat — Sertifikat vaksin" in visible(reviewer.get("/inbox/approved").text)
+
+
+def test_a_cluster_with_personal_data_adds_none_of_it(reviewer: TestClient) -> None:
+    reviewer.app.state.review_embedder = BagOfWords()  # type: ignore[attr-defined]
+    page = finished(reviewer)
+    number = next(
+        index for index, (_, shown) in enumerate(clusters(page), start=1) if any("[NIK]" in e for e in shown)
+    )
+    link = cluster_link(page, number)
+    added = reviewer.post(
+        f"{link}/contoh",
+        data={"csrf_token": csrf_token(reviewer, link), "label": "faq/biaya"},
+        follow_redirects=False,
+    )
+    assert added.status_code == 303 and "dilewati=" in added.headers["location"]
+    assert "[NIK]" not in visible(reviewer.get("/inbox/approved").text)
+
+
+def test_hostile_cluster_requests(reviewer: TestClient, make_client: AppFactory) -> None:
+    reviewer.app.state.review_embedder = BagOfWords()  # type: ignore[attr-defined]
+    link = cluster_link(finished(reviewer), 1)
+    token = csrf_token(reviewer, link)
+    for path in (
+        "/unanswered/" + "0" * 64 + "/1",  # a message set never clustered
+        link[:-1] + "999",  # no such cluster
+        link[:-1] + "0",
+        "/unanswered/" + "\u00e9" * 64 + "/1",
+    ):
+        gone = reviewer.get(path)
+        assert gone.status_code == 404 and "Kelompok ini sudah tidak ada" in gone.text, path
+    assert reviewer.get("/unanswered/..%2F..%2Fetc/1").status_code == 404
+    assert reviewer.get(link[:-1] + "satu").status_code == 422
+    wrong = reviewer.post(
+        f"{link}/contoh", data={"csrf_token": token, "label": "faq/kucing"}, follow_redirects=False
+    )
+    assert wrong.status_code == 422 and "Pilih topik FAQ dari daftar." in wrong.text
+    intent = reviewer.post(
+        f"{link}/contoh", data={"csrf_token": token, "label": "greet"}, follow_redirects=False
+    )
+    assert intent.status_code == 422
+    no_csrf = reviewer.post(f"{link}/contoh", data={"label": "faq/biaya"}, follow_redirects=False)
+    assert no_csrf.status_code == 403
+    assert "Disetujui, menunggu ekspor (0)" in visible(reviewer.get("/inbox/approved").text)
+    anonymous = make_client()
+    assert anonymous.get(link, follow_redirects=False).status_code == 303
+
+
+def test_english_on_request(reviewer: TestClient) -> None:
+    reviewer.app.state.review_embedder = BagOfWords()  # type: ignore[attr-defined]
+    reviewer.cookies.set("lang", "en")
+    text = page_text(finished(reviewer))
+    assert "Unanswered questions" in text and "12 unanswered messages" in text
+    assert "Make this a FAQ topic" in text and "This page reloads itself every 60 seconds." in text
 
 
 @pytest.mark.trained_model  # the model and index `make train` builds: runs in `make integration`
