@@ -25,6 +25,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from core.text import clean_text
 from rasa_project.channels.limits import MAX_TEXT
 
 if TYPE_CHECKING:
@@ -56,9 +57,6 @@ SENDER_INVALID = "ID pengirim tidak valid."
 MESSAGE_NOT_TEXT = "Pesan harus berupa teks."
 METADATA_INVALID = "Metadata harus berupa objek JSON."
 
-# Characters no text keeps: C0/C1 controls except \t and \n, DEL, and UTF-16 surrogates (a lone
-# one cannot be encoded as UTF-8, which is what broke the tracker store).
-_UNWANTED_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 # Categories a sender id may not contain: controls, format characters, surrogates, private use,
 # line and paragraph separators.
 _FORBIDDEN_IN_SENDER = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
@@ -141,12 +139,6 @@ def parse_json(body: bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
         return json.loads(document)
     except (json.JSONDecodeError, RecursionError):
         raise InvalidInput(NOT_JSON) from None
-
-
-def clean_text(text: str) -> str:
-    """Text without lone surrogates and control characters (line breaks and tabs stay), in NFC."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return unicodedata.normalize("NFC", _UNWANTED_IN_TEXT.sub("", text))
 
 
 def inbound_text(raw: str) -> InboundText:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
@@ -24,6 +23,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core.handoff import EXTERNAL_MESSAGE_PREFIX, OFFICER_REPLY_MAX_CHARACTERS, REPLY_WINDOW_SECONDS
+from core.text import UNWANTED_IN_TEXT
+from core.text import clean_text as core_clean_text
 from services.review.conversations import waiting_for_officer
 from services.review.models import (
     CONVERSATION_ID_LENGTH,
@@ -43,7 +44,9 @@ PREVIEW_CHARACTERS = 120
 
 # C0/C1 controls except tab and line feed, lone UTF-16 surrogates (not encodable as UTF-8), and the
 # bidirectional overrides and isolates that make a text read differently from what it contains.
-_UNWANTED = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+# Besides what no text keeps (core/text.py): direction overrides and isolates, which can make a
+# reply read differently from what the officer typed.
+_DIRECTION = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
@@ -91,14 +94,16 @@ def may_answer(user: ReviewUser) -> bool:
 def clean_text(raw: str) -> str:
     """Text as it may reach a recipient: well-formed Unicode (NFC), no control characters or
     direction overrides, Windows line ends as ``\\n``, at most two blank lines in a row, trimmed."""
-    text = raw.replace("\r\n", "\n").replace("\r", "\n")
-    text = unicodedata.normalize("NFC", _UNWANTED.sub("", text))
-    return _BLANK_LINES.sub("\n\n", text).strip()
+    return _BLANK_LINES.sub("\n\n", core_clean_text(_DIRECTION.sub("", raw))).strip()
 
 
 def possible_conversation_id(value: str) -> bool:
     """Whether a conversation could have this id: not too long, nothing a channel refuses."""
-    return len(value) <= CONVERSATION_ID_LENGTH and _UNWANTED.search(value) is None
+    return (
+        len(value) <= CONVERSATION_ID_LENGTH
+        and UNWANTED_IN_TEXT.search(value) is None
+        and _DIRECTION.search(value) is None
+    )
 
 
 def valid_reply(raw: str) -> str:

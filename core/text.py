@@ -1,0 +1,21 @@
+"""Text from outside made safe to store and show: the one cleaning rule of the project.
+
+A lone UTF-16 surrogate cannot be encoded as UTF-8 (it once made the SQL tracker store raise and
+Rasa exit) and control characters have no business in a chat message. The channels clean what
+recipients send with it (rasa_project/channels/inbound.py), the officer console what officers send
+(services/review/officer.py). Runs in both environments.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Characters no text keeps: C0/C1 controls except \t and \n, DEL, and UTF-16 surrogates.
+UNWANTED_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """Text without lone surrogates and control characters (line breaks and tabs stay), in NFC."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return unicodedata.normalize("NFC", UNWANTED_IN_TEXT.sub("", text))
