@@ -97,6 +97,10 @@ eval: train ## held-out accuracy, wrong-answer and fallback rates, confusions, r
 bench-review: setup ## review app: conversation list latency with 100,000 synthetic conversations
 	$(ACTIONS_ENV)/python -m tests.load.review_bench
 
+.PHONY: bench-outreach
+bench-outreach: setup ## outreach: a campaign to 100,000 recipients on the fake Graph API, 429 storm, a worker killed halfway
+	$(ACTIONS_ENV)/python -m tests.load.outreach_bench $(BENCH_FLAGS)
+
 ablation: setup ## train and compare the pipelines of README "NLU pipeline" on the held-out split
 	$(RASA_ENV)/python -m training.ablation --heldout $(HELDOUT) --out reports/ablation
 

@@ -29,6 +29,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.choices import repeats, said_lately
+from actions.correction import offer_data_check
 from actions.dates import (
     DateProblem,
     DateRejection,
@@ -66,7 +67,9 @@ TIMEZONE = ZoneInfo("Asia/Jakarta")  # what "today" is for a birth date
 
 # Intents that leave the form for a moment (a rule answers them, then the form asks again) or end it
 # (batal, the menu, a menu number: data/rules/schedule.yml), unless the message holds an NIK or a date.
-INTERRUPTIONS = frozenset({"faq", "cancel", "show_menu", "choose_option", "bot_challenge", "human_handoff"})
+INTERRUPTIONS = frozenset(
+    {"faq", "cancel", "show_menu", "choose_option", "bot_challenge", "human_handoff", "opt_out"}
+)
 # A question about what the form asks ("apa itu nik?", "nik dimana liatnya"): the NLU takes it for a
 # FAQ (tanpa_nik: "no NIK yet?"), but the form's own hint answers it (what it is, where to find it).
 _ABOUT = {
@@ -357,7 +360,7 @@ class ActionLookupSchedule(Action):
             return _unavailable(dispatcher)
         if isinstance(result, Schedule):
             log.info("schedule lookup: found")
-            return _answer(dispatcher, result)
+            return _answer(dispatcher, result, tracker.sender_id)
         if isinstance(result, CodeSent):
             log.info("schedule lookup: a code went to the number on file; the form asks for it")
             dispatcher.utter_message(text=result.message)
@@ -390,7 +393,7 @@ class ActionLookupSchedule(Action):
             return _unavailable(dispatcher)
         if isinstance(result, Schedule):
             log.info("schedule lookup: found after the code")
-            return _answer(dispatcher, result)
+            return _answer(dispatcher, result, tracker.sender_id)
         if isinstance(result, WrongCode):
             log.info("schedule lookup: wrong code; asking again")
             dispatcher.utter_message(text=result.message)
@@ -402,13 +405,14 @@ class ActionLookupSchedule(Action):
         return _locked(dispatcher, result)
 
 
-def _answer(dispatcher: CollectingDispatcher, schedule: Schedule) -> list[EventType]:
-    """The record, and how to register when no appointment is booked; then forget what was typed."""
+def _answer(dispatcher: CollectingDispatcher, schedule: Schedule, sender_id: str) -> list[EventType]:
+    """The record, and how to register when no appointment is booked; then forget what was typed,
+    and offer "Cek data saya" with the record token held sealed (actions/correction.py)."""
     dispatcher.utter_message(text=describe_schedule(schedule))
     if schedule.next_appointment is None:
         dispatcher.utter_message(response=RESPONSE_NO_APPOINTMENT)
         utter_answer(dispatcher, HOW_TO_REGISTER_TOPIC)
-    return forget_identity()
+    return [*forget_identity(), *offer_data_check(dispatcher, schedule, sender_id)]
 
 
 def _unavailable(dispatcher: CollectingDispatcher) -> list[EventType]:

@@ -46,6 +46,8 @@ NUMBER_PLACEHOLDER = "[NOMOR]"
 DATE_PLACEHOLDER = "[TANGGAL]"
 EMAIL_PLACEHOLDER = "[EMAIL]"
 CODE_PLACEHOLDER = "[KODE]"  # a one-time code typed in answer to "type the code"
+# A whole answer kept out of storage: a new name or number for a correction, symptoms of a KIPI report.
+WITHHELD_PLACEHOLDER = "[DIRAHASIAKAN]"
 # Text that holds one of these held personal data before it was redacted.
 PLACEHOLDER_PATTERN = re.compile(r"\[(?:NIK|TELEPON|NOMOR|TANGGAL|EMAIL|KODE)\]", re.IGNORECASE)
 

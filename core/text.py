@@ -15,7 +15,17 @@ import unicodedata
 UNWANTED_IN_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
+# Bidirectional marks, embeddings, overrides and isolates: they change how a text reads, not what it
+# says ("\u202e" shows "1500-567" as "765-0051"). What staff send or the registry keeps goes without them.
+DIRECTION_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
 def clean_text(text: str) -> str:
     """Text without lone surrogates and control characters (line breaks and tabs stay), in NFC."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     return unicodedata.normalize("NFC", UNWANTED_IN_TEXT.sub("", text))
+
+
+def without_direction_controls(text: str) -> str:
+    """``clean_text`` and no direction controls: for text that must read as it was meant."""
+    return DIRECTION_CONTROLS.sub("", clean_text(text))

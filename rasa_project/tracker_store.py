@@ -8,7 +8,11 @@ month words, glued), and e-mail addresses. The conversation in memory is untouch
 that is running still sees what was typed. The form keeps its answers only sealed
 (actions/sealing.py), which this redaction leaves alone. A message that answers "type the code"
 (the form's ``requested_slot`` was the code slot when it came) is stored with every number in it
-replaced by ``[KODE]``: a one-time code still valid is as good as the NIK and birth date.
+replaced by ``[KODE]``: a one-time code still valid is as good as the NIK and birth date. An answer to
+a question of the correction or KIPI forms (``core.outreach_slots.PRIVATE_ANSWER_SLOTS``: a new name
+or number, symptoms) is stored whole as ``[DIRAHASIAKAN]``, and so are the bot messages that read
+those answers back (``PRIVATE_RESPONSES``): they are personal or health data the registry keeps,
+not the transcript.
 
 Configured in rasa_project/endpoints.yml as ``type: rasa_project.tracker_store.RedactingSQLTrackerStore``.
 """
@@ -21,27 +25,50 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from rasa.core.tracker_store import SQLTrackerStore, ensure_schema_exists
-from rasa.shared.core.events import AllSlotsReset, Event, Restarted, SlotSet, UserUttered
+from rasa.shared.core.events import AllSlotsReset, BotUttered, Event, Restarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
 from sqlalchemy.orm import Session
 
-from core.personal_data import redact_code_answer, redact_message, redact_text, redact_value
+from core.outreach_slots import PRIVATE_ANSWER_SLOTS, PRIVATE_RESPONSES
+from core.personal_data import (
+    WITHHELD_PLACEHOLDER,
+    redact_code_answer,
+    redact_message,
+    redact_text,
+    redact_value,
+)
 from core.schedule_slots import CODE_SLOT, REQUESTED_SLOT, SEALED_VALUE
 from rasa_project.channels.failure_log import failure_summary
 
 
-def redact_event(event: Event, answers_code: bool = False) -> Event:
+def _withheld(_text: str) -> str:
+    return WITHHELD_PLACEHOLDER
+
+
+def redact_event(event: Event, answers_code: bool = False, private: bool = False) -> Event:
     """A redacted copy of a user message or slot event (sealed values kept); any other event as it is.
 
     Of a user message: its text (as a whole message: a lone "3174" too), entity values, and the
     metadata the channel stored with it (a REST client may send any), also where the parse data
     repeats them. Identifiers (message ids) are left as they are: redacting them would only break them.
     ``answers_code``: the message answers "type the code", so every number in it is hidden.
+    ``private``: the message answers a correction or KIPI question, so all of it is withheld.
+    A bot message that reads such answers back is withheld too (text and template variables).
     """
+    if isinstance(event, BotUttered) and event.metadata.get("utter_action") in PRIVATE_RESPONSES:
+        data = event.as_dict()
+        data["text"] = WITHHELD_PLACEHOLDER
+        data["data"] = {}
+        data["metadata"] = {"utter_action": event.metadata["utter_action"]}
+        return Event.from_parameters(data) or event
     if isinstance(event, UserUttered):
         whole, parts = (
-            (redact_code_answer, redact_code_answer) if answers_code else (redact_message, redact_text)
+            (_withheld, _withheld)
+            if private
+            else (redact_code_answer, redact_code_answer)
+            if answers_code
+            else (redact_message, redact_text)
         )
         data = event.as_dict()
         holders = [data]
@@ -69,7 +96,9 @@ def redacted_events(events: Iterable[Event]) -> list[Event]:
     redacted: list[Event] = []
     asked: Any = None  # the form's requested_slot as the events go
     for event in events:
-        redacted.append(redact_event(event, answers_code=asked == CODE_SLOT))
+        redacted.append(
+            redact_event(event, answers_code=asked == CODE_SLOT, private=asked in PRIVATE_ANSWER_SLOTS)
+        )
         if isinstance(event, SlotSet) and event.key == REQUESTED_SLOT:
             asked = event.value
         elif isinstance(event, (Restarted, AllSlotsReset)):

@@ -15,17 +15,24 @@ REGISTRY = "registry"
 REVIEW_APP = "review app"
 ACTION_SERVER = "action server"
 RASA_SERVER = "rasa server"
+OUTREACH_WORKER = "outreach worker"
 
 
 @dataclass(frozen=True)
 class ComponentSpec:
     name: str
     command: tuple[str, ...]
-    health_url: str
+    # None: a process without an HTTP server (the outreach worker); running counts as up.
+    health_url: str | None
 
 
 def assistant_components(settings: SupervisorSettings) -> list[ComponentSpec]:
-    """In start order: the registry and the review app first, Rasa (the slowest) last."""
+    """In start order: the registry and the review app first, Rasa (the slowest) last.
+
+    With a WhatsApp number configured, the outreach worker too: it sends the template messages of
+    campaigns started in the review app (services/registry/outreach; the registry database is its
+    queue in this embedded set-up). Without one there is nothing it could send.
+    """
     actions_python = str(ROOT / ".venvs" / "actions" / "bin" / "python")
     rasa = str(ROOT / ".venvs" / "rasa" / "bin" / "rasa")
     project = ROOT / "rasa_project"
@@ -58,4 +65,6 @@ def assistant_components(settings: SupervisorSettings) -> list[ComponentSpec]:
              "--credentials", str(project / "credentials.yml")),
             f"http://127.0.0.1:{settings.rasa_port}/",
         ),
+        *([ComponentSpec(OUTREACH_WORKER, (actions_python, "-m", "services.registry.outreach", "worker"),
+                         None)] if settings.sends_whatsapp else []),
     ]  # fmt: skip

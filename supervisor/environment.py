@@ -28,7 +28,7 @@ SECRETS_FILE = "secrets.env"
 # How `make train` reaches the running Rasa server to swap its model (the Makefile reads it).
 RASA_API_FILE = "rasa_api.env"
 SECRETS = ("REGISTRY_SERVICE_TOKEN", "REGISTRY_AUDIT_HASH_KEY", "WHATSAPP_SENDER_HASH_KEY", "RASA_API_TOKEN",
-           "REVIEW_ADMIN_PASSWORD", "ACTION_SERVER_TOKEN")  # fmt: skip
+           "REVIEW_ADMIN_PASSWORD", "ACTION_SERVER_TOKEN", "REGISTRY_STAFF_TOKEN")  # fmt: skip
 
 
 def read_env_file(path: Path) -> dict[str, str]:

@@ -135,6 +135,11 @@ class Supervised:
         """Ask the component's health URL; a running process that stops answering is ``down``."""
         if self.pid is None:
             return
+        if self.spec.health_url is None:  # no HTTP server: running is all it can say
+            self.health = HealthResult("process", 200, {"status": "ok"}, None)
+            self.state = State.UP
+            self.first_up.set()
+            return
         try:
             answer = await client.get(self.spec.health_url)
         except httpx.HTTPError as error:

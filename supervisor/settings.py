@@ -50,6 +50,14 @@ class SupervisorSettings(BaseSettings):
     supervisor_health_timeout_seconds: float = Field(default=2.0, gt=0)
     # On Ctrl-C each server gets this long to finish; then it is killed.
     supervisor_stop_timeout_seconds: float = Field(default=20.0, gt=0)
+    # The WhatsApp Business number (the channel's and the registry's settings): with both set, the
+    # stack also runs the outreach worker, which sends campaigns' template messages from it.
+    whatsapp_access_token: SecretStr = SecretStr("")
+    whatsapp_phone_number_id: str = ""
+
+    @property
+    def sends_whatsapp(self) -> bool:
+        return bool(self.whatsapp_access_token.get_secret_value() and self.whatsapp_phone_number_id)
 
     @property
     def model(self) -> str:

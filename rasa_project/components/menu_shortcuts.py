@@ -1,4 +1,5 @@
-"""Typed menu shortcuts: an option number ("2", "no. 2", "pilih 2"), "menu" and "kembali".
+"""Typed menu shortcuts: an option number ("2", "no. 2", "pilih 2"), "menu", "kembali", and the words
+that stop or restart the notices ("Berhenti", "STOP", "MULAI").
 
 These must work at any point of a conversation, the same way every time, also where a learned
 classifier has little to go on (a lone digit) or where a wrong guess is costly (``menu`` ends a
@@ -6,7 +7,10 @@ wait for an officer). This component comes last in the pipeline and overrides th
 
 - an option number → intent ``choose_option`` with entity ``option_number`` (the action server
   maps it to the options it offered last);
-- ``menu``, ``menu utama``, ``kembali``, ``balik``, ``back`` → intent ``show_menu``.
+- ``menu``, ``menu utama``, ``kembali``, ``balik``, ``back`` → intent ``show_menu``;
+- an opt-out word (``berhenti``, ``stop``, ``jangan kirim lagi`` ...) → intent ``opt_out``, an opt-in
+  word (``mulai``, ``start``, ``langganan lagi``) → intent ``opt_in``: Meta's policy wants them
+  honoured at once, so no classifier may talk them into a FAQ (core/menu_words.py has the words).
 
 The original ranking is kept behind the override, as the fallback gates do.
 """
@@ -30,16 +34,18 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from core.menu_words import is_menu_word, option_number
+from core.menu_words import is_menu_word, is_opt_in, is_opt_out, option_number
 
 CHOOSE_OPTION = "choose_option"
 SHOW_MENU = "show_menu"
+OPT_OUT = "opt_out"
+OPT_IN = "opt_in"
 OPTION_ENTITY = "option_number"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class MenuShortcuts(GraphComponent, IntentClassifier):
-    """Deterministic intents for option numbers and menu words."""
+    """Deterministic intents for option numbers, menu words and opt-out / opt-in words."""
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
@@ -71,6 +77,10 @@ class MenuShortcuts(GraphComponent, IntentClassifier):
                 message.set(ENTITIES, [*(message.get(ENTITIES) or []), entity], add_to_output=True)
             elif is_menu_word(text):
                 self._override(message, SHOW_MENU)
+            elif is_opt_out(text):
+                self._override(message, OPT_OUT)
+            elif is_opt_in(text):
+                self._override(message, OPT_IN)
         return messages
 
     @staticmethod

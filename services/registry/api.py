@@ -15,6 +15,7 @@ from services.registry.auth import CallerDep
 from services.registry.challenges import CodeQuery, verify_code
 from services.registry.dependencies import ClientHostDep, CodeSenderDep, NowDep, SessionDep, SettingsDep
 from services.registry.lookup import LookupQuery, look_up
+from services.registry.record_token import RecordTokensDep
 from services.registry.results import CodeSent, CodeUnavailable, Found, Locked, NotFound, WrongCode
 from services.registry.schemas import (
     AppointmentOut,
@@ -29,6 +30,7 @@ from services.registry.schemas import (
     LookupFound,
     LookupRequest,
     NotFoundBody,
+    OnFileOut,
     WrongCodeBody,
 )
 
@@ -76,6 +78,7 @@ def lookup(
     now: NowDep,
     client_host: ClientHostDep,
     code_sender: CodeSenderDep,
+    tokens: RecordTokensDep,
 ) -> LookupFound | JSONResponse:
     """Doses and next appointment, for an NIK, the matching birth date and, on WhatsApp, the number."""
     query = LookupQuery(body.nik, body.birth_date, body.conversation_id, body.channel)
@@ -83,7 +86,7 @@ def lookup(
         session, settings, query, now=now, caller=caller, client_host=client_host, code_sender=code_sender
     )
     if isinstance(result, Found):
-        return _found(result)
+        return _found(result, tokens.issue(result.recipient_id, body.conversation_id))
     if isinstance(result, Locked):
         return _locked(result, now)
     if isinstance(result, CodeSent):
@@ -125,12 +128,13 @@ def check_code(
     settings: SettingsDep,
     now: NowDep,
     client_host: ClientHostDep,
+    tokens: RecordTokensDep,
 ) -> LookupFound | JSONResponse:
     """The record, once the code sent to the number on file is typed in the conversation that asked."""
     query = CodeQuery(body.challenge_id, body.code, body.conversation_id)
     result = verify_code(session, settings, query, now=now, caller=caller, client_host=client_host)
     if isinstance(result, Found):
-        return _found(result)
+        return _found(result, tokens.issue(result.recipient_id, body.conversation_id))
     if isinstance(result, Locked):
         return _locked(result, now)
     if isinstance(result, WrongCode):
@@ -148,10 +152,18 @@ def check_code(
     return JSONResponse(ended.model_dump(), status_code=410)
 
 
-def _found(result: Found) -> LookupFound:
+def _found(result: Found, record_token: str) -> LookupFound:
     upcoming = result.next_appointment
+    on_file = result.on_file
     return LookupFound(
         name_masked=result.name_masked,
+        record_token=record_token,
+        on_file=OnFileOut(
+            name_masked=on_file.name_masked,
+            phone_masked=on_file.phone_masked,
+            birth_date_masked=on_file.birth_date_masked,
+            district=on_file.district,
+        ),
         doses=[
             DoseOut(
                 dose_number=dose.dose_number,

@@ -14,6 +14,8 @@ from services.registry.auth import Unauthorised
 from services.registry.database import make_engine, make_session_factory
 from services.registry.errors import RedactedErrorMiddleware, unauthorised_handler, validation_error_handler
 from services.registry.migrate import upgrade_to_head
+from services.registry.outreach.routes import router as outreach_router
+from services.registry.request_routes import include_request_routes
 from services.registry.settings import RegistrySettings
 from services.registry.state import Clock, RegistryState, utc_now
 from services.registry.whatsapp import CodeSender, GraphApiCodeSender
@@ -49,6 +51,8 @@ def create_app(
     app = FastAPI(title="TanyaVaksin registry", version="1", description=DESCRIPTION, lifespan=lifespan)
     app.state.registry = state
     app.include_router(router)
+    include_request_routes(app)
+    app.include_router(outreach_router)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(Unauthorised, unauthorised_handler)
     app.add_middleware(RedactedErrorMiddleware)

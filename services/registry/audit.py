@@ -22,6 +22,17 @@ class Outcome(str, Enum):
     CODE_NOT_SENT = "code_not_sent"
     WRONG_CODE = "wrong_code"
     CODE_ENDED = "code_ended"  # expired, used, replaced, out of attempts, or not this conversation's
+    # Recipients' requests (services/registry/requests.py); at most 20 characters, like the column.
+    RECORD_TOKEN_REFUSED = "record_token_refused"  # forged, expired or another conversation's
+    CORRECTION_REQUESTED = "correction_requested"
+    CORRECTION_DUPLICATE = "correction_duplicate"  # one is already pending for that field
+    CORRECTION_APPROVED = "correction_approved"  # caller: the officer (X-Staff-User)
+    CORRECTION_REJECTED = "correction_rejected"
+    KIPI_REPORTED = "kipi_reported"
+    KIPI_TRIAGED = "kipi_triaged"
+    OPTED_OUT = "opted_out"
+    OPTED_IN = "opted_in"
+    STAFF_READ = "staff_read"  # an officer listed corrections, KIPI reports or opt-outs
 
 
 def record_lookup(

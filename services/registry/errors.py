@@ -20,6 +20,12 @@ from services.registry import messages
 from services.registry.audit import Outcome, record_lookup
 from services.registry.auth import audit_unauthorised, bearer_scheme, token_matches
 from services.registry.schemas import ErrorBody, InvalidRequestBody, Problem
+from services.registry.staff_auth import (
+    STAFF_PATH_PREFIX,
+    STAFF_USER_HEADER,
+    staff_token_matches,
+    valid_staff_user,
+)
 from services.registry.state import RegistryState
 
 log = logging.getLogger(__name__)
@@ -40,14 +46,20 @@ async def validation_error_handler(request: Request, exc: Exception) -> JSONResp
     state: RegistryState = request.app.state.registry
     now = state.clock()
     client_host = request.client.host if request.client else None
-    if not token_matches(state.settings, await bearer_scheme(request)):
+    credentials = await bearer_scheme(request)
+    if request.url.path.startswith(STAFF_PATH_PREFIX):  # the review app's routes take the staff token
+        allowed = staff_token_matches(state.settings, credentials.credentials if credentials else None)
+        caller = valid_staff_user(request.headers.get(STAFF_USER_HEADER)) or "staff"
+    else:
+        allowed, caller = token_matches(state.settings, credentials), state.settings.service_caller
+    if not allowed:
         audit_unauthorised(state, now, client_host)
         return unauthorised_response()
     with state.session_factory() as session:
         record_lookup(
             session,
             at=now,
-            caller=state.settings.service_caller,
+            caller=caller,
             client_host=client_host,
             outcome=Outcome.INVALID_REQUEST,
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 # Not "*": the assistant shows the name inside WhatsApp's *bold* markers ("*Data vaksinasi B••• S•••••o*"),
 # and a star in the name would end the bold early and show the rest with stray stars. "•" has no
 # meaning in WhatsApp's formatting (* _ ~ `) and reads as a hidden letter.
@@ -41,3 +43,11 @@ def mask_phone(phone: str) -> str:
         return MASK * len(local)
     masked = local[0] + MASK * (len(local) - PHONE_DIGITS_SHOWN - 1) + local[-PHONE_DIGITS_SHOWN:]
     return f"+{country} {masked}" if country else masked
+
+
+def mask_birth_date(birth_date: date) -> str:
+    """ "1985-08-17" -> "••-••-1985": the year lets a person recognise the record; day and month stay hidden.
+
+    The birth date is half of what proves who someone is (with the NIK), so it is never shown whole.
+    """
+    return f"{MASK * 2}-{MASK * 2}-{birth_date.year:04d}"

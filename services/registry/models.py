@@ -16,6 +16,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -155,3 +156,107 @@ class AuditEntry(Base):
     nik_hash: Mapped[str | None] = mapped_column(String(64))
     conversation_hash: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str] = mapped_column(String(20))
+
+
+class OptOut(Base):
+    """Whether the number behind a conversation wants outreach messages (Meta requires both records).
+
+    Keyed by the registry's keyed hash of the sender id, never the number. ``opted_out_at`` is set
+    while the person is opted out and cleared when they opt in again; the audit log keeps the history.
+    """
+
+    __tablename__ = "opt_outs"
+    __table_args__ = (Index(None, "opted_out_at"),)
+
+    conversation_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    opted_out_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    opted_in_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    source: Mapped[str] = mapped_column(String(20))
+
+
+class CorrectionField(str, Enum):
+    NAME = "name"
+    PHONE = "phone"
+    DOSE = "dose"
+
+
+class CorrectionStatus(str, Enum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class KipiSeverity(str, Enum):
+    RINGAN = "ringan"
+    SEDANG = "sedang"
+    BERAT = "berat"
+
+
+class KipiStatus(str, Enum):
+    BARU = "baru"
+    DITANGANI = "ditangani"
+    SELESAI = "selesai"
+
+
+class CorrectionRequest(Base):
+    """A recipient's request to fix their record, waiting for an officer: never applied directly.
+
+    ``current_masked`` is the value on file when the request was made, masked; ``requested_value``
+    is shown to the officer as sent (they must read it to decide).
+    """
+
+    __tablename__ = "correction_requests"
+    __table_args__ = (
+        CheckConstraint("field IN ('name', 'phone', 'dose')", name="field"),
+        CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
+        Index(None, "status", "created_at"),
+        # One pending request per recipient and field, held by the database (two at once cannot both land).
+        Index(
+            "uq_correction_requests_pending",
+            "recipient_id",
+            "field",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(12), unique=True)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("recipients.id", ondelete="CASCADE"))
+    field: Mapped[str] = mapped_column(String(20))
+    current_masked: Mapped[str] = mapped_column(String(200))
+    requested_value: Mapped[str] = mapped_column(String(300))
+    note: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(10), default=CorrectionStatus.PENDING.value)
+    reason: Mapped[str | None] = mapped_column(String(500))
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    notified_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # outcome notice queued
+    conversation_hash: Mapped[str] = mapped_column(String(64))
+
+
+class KipiReport(Base):
+    """A side effect after immunisation (KIPI) reported by chat; anonymous reports have no recipient."""
+
+    __tablename__ = "kipi_reports"
+    __table_args__ = (
+        CheckConstraint("severity IN ('ringan', 'sedang', 'berat')", name="severity"),
+        CheckConstraint("status IN ('baru', 'ditangani', 'selesai')", name="status"),
+        Index(None, "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(12), unique=True)
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("recipients.id", ondelete="SET NULL"))
+    conversation_hash: Mapped[str] = mapped_column(String(64))
+    symptoms: Mapped[str] = mapped_column(String(500))
+    onset: Mapped[str] = mapped_column(String(40))
+    severity: Mapped[str] = mapped_column(String(10))
+    place: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(10), default=KipiStatus.BARU.value)
+    triage_note: Mapped[str | None] = mapped_column(String(500))
+    triaged_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    triaged_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

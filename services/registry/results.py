@@ -15,10 +15,20 @@ from sqlalchemy.orm import Session
 
 from services.registry.audit import Outcome, record_lookup
 from services.registry.lockout import Lock, LockoutPolicy, Subjects
-from services.registry.masking import mask_name
+from services.registry.masking import mask_birth_date, mask_name, mask_phone
 from services.registry.models import Appointment, AppointmentStatus, Recipient
 from services.registry.records import AppointmentRecord, DoseRecord
 from services.registry.settings import RegistrySettings
+
+
+@dataclass(frozen=True)
+class OnFile:
+    """The record's personal data as the person may see it: masked, except the district."""
+
+    name_masked: str
+    phone_masked: str
+    birth_date_masked: str
+    district: str
 
 
 @dataclass(frozen=True)
@@ -26,6 +36,8 @@ class Found:
     name_masked: str
     doses: list[DoseRecord]
     next_appointment: AppointmentRecord | None
+    recipient_id: int  # for the record_token (services/registry/record_token.py); never shown
+    on_file: OnFile
 
 
 @dataclass(frozen=True)
@@ -113,6 +125,13 @@ def describe(session: Session, settings: RegistrySettings, recipient: Recipient,
         ],
         next_appointment=_next_appointment(
             session, recipient, now.astimezone(ZoneInfo(settings.timezone)).date()
+        ),
+        recipient_id=recipient.id,
+        on_file=OnFile(
+            name_masked=mask_name(recipient.full_name),
+            phone_masked=mask_phone(recipient.phone),
+            birth_date_masked=mask_birth_date(recipient.birth_date),
+            district=recipient.district,
         ),
     )
 

@@ -73,10 +73,26 @@ class AppointmentOut(BaseModel):
     status: AppointmentStatus
 
 
+class OnFileOut(BaseModel):
+    """The personal data on file, masked so that the person recognises it and nobody else learns it."""
+
+    name_masked: str = Field(examples=["B••• S•••••o"])
+    phone_masked: str = Field(examples=["+62 8•••••••0001"])
+    birth_date_masked: str = Field(examples=["••-••-1985"])
+    district: str
+
+
 class LookupFound(BaseModel):
     name_masked: str = Field(examples=["B••• S•••••o"])
     doses: list[DoseOut]
     next_appointment: AppointmentOut | None
+    # Optional in the schema so that older answers still parse; the registry always sends both.
+    record_token: str | None = Field(
+        default=None,
+        description="opaque; send it back, from the same conversation within 30 minutes, to request a "
+        "correction or link a KIPI report; never show it",
+    )
+    on_file: OnFileOut | None = None
 
 
 class ErrorBody(BaseModel):

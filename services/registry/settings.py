@@ -69,6 +69,10 @@ class RegistrySettings(DatabaseSettings):
     code_max_attempts: int = Field(default=5, ge=1)
     # Codes sent to one number within the lockout window: more are refused (no flooding a phone).
     codes_per_number: int = Field(default=5, ge=1)
+    # The review app's bearer for the staff routes (/v1/staff/...); unset, they answer 503.
+    staff_token: SecretStr | None = Field(default=None, min_length=MIN_SECRET_LENGTH)
+    # How long a record_token from a lookup lets the conversation ask for a correction or link a report.
+    record_token_minutes: int = Field(default=30, ge=1, le=24 * 60)
 
     def whatsapp_ready(self) -> bool:
         """Whether a code can be sent at all (Graph API access configured)."""

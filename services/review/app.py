@@ -21,6 +21,7 @@ from services.review import (
     language_pages,
     model_registry,
     officer_pages,
+    outreach_pages,
     signin,
     stats_pages,
     unanswered,
@@ -29,6 +30,7 @@ from services.review.database import make_engine, make_session_factory, make_tra
 from services.review.indexer import Indexer
 from services.review.migrate import upgrade_to_head
 from services.review.proxy import TrustedProxyMiddleware
+from services.review.registry_client import RegistryClient
 from services.review.settings import ReviewSettings
 from services.review.state import Clock, ReviewState, utc_now
 from services.review.web import NotSignedIn, render, wants_json
@@ -64,6 +66,7 @@ def create_app(
     *,
     clock: Clock = utc_now,
     rasa_transport: httpx.BaseTransport | None = None,
+    registry_transport: httpx.BaseTransport | None = None,
 ) -> FastAPI:
     """A new app with its own engines. At start it migrates the schema and indexes the tracker store."""
     engine = make_engine(settings.database_url)
@@ -80,6 +83,7 @@ def create_app(
         base_url=settings.rasa_url, timeout=settings.rasa_timeout_seconds, transport=rasa_transport
     )
     state = ReviewState(settings, engine, session_factory, tracker_engine, indexer, rasa, clock)
+    registry = RegistryClient.from_settings(settings, registry_transport)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -89,6 +93,7 @@ def create_app(
         try:
             yield
         finally:
+            registry.close()
             rasa.close()
             tracker_engine.dispose()
             engine.dispose()
@@ -97,7 +102,9 @@ def create_app(
         title="TanyaVaksin review", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
     )
     app.state.review = state
-    app.state.nav = list(NAV)
+    app.state.nav = [*NAV, *outreach_pages.NAV]
+    app.state.nav_roles = dict(outreach_pages.NAV_ROLES)
+    app.state.registry_client = registry
     for module in (
         signin,
         conversation_pages,
@@ -109,6 +116,7 @@ def create_app(
         content_pages,
         officer_pages,
         language_pages,
+        outreach_pages,
     ):
         app.include_router(module.router)
     app.add_exception_handler(NotSignedIn, _not_signed_in)

@@ -21,7 +21,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from core.menu_words import is_menu_word, option_number
+from core.menu_words import is_menu_word, is_opt_in, is_opt_out, option_number
 from core.parse import FALLBACK_INTENT, RETRIEVAL_INTENT, answer_ranking, intent_ranking, selected_answer
 from services.review.export import has_personal_data
 from services.review.training_data import normalize
@@ -66,10 +66,15 @@ class InboxGroup:
 
 
 def is_shortcut(text: str) -> bool:
-    """A button payload, a typed option number or a menu word: nothing for the classifier to learn."""
+    """A button payload, a typed option number, a menu word, "BERHENTI" or "MULAI": answered by fixed
+    rules whatever the classifier says, so nothing for it to learn."""
     stripped = text.strip()
     return (
-        stripped.startswith(PAYLOAD_PREFIX) or option_number(stripped) is not None or is_menu_word(stripped)
+        stripped.startswith(PAYLOAD_PREFIX)
+        or option_number(stripped) is not None
+        or is_menu_word(stripped)
+        or is_opt_out(stripped)
+        or is_opt_in(stripped)
     )
 
 

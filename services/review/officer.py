@@ -23,8 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core.handoff import EXTERNAL_MESSAGE_PREFIX, OFFICER_REPLY_MAX_CHARACTERS, REPLY_WINDOW_SECONDS
-from core.text import UNWANTED_IN_TEXT
-from core.text import clean_text as core_clean_text
+from core.text import DIRECTION_CONTROLS, UNWANTED_IN_TEXT, without_direction_controls
 from services.review.conversations import waiting_for_officer
 from services.review.models import (
     CONVERSATION_ID_LENGTH,
@@ -42,11 +41,6 @@ MAX_REPLY_CHARACTERS = OFFICER_REPLY_MAX_CHARACTERS  # WhatsApp allows 4,096; th
 MAX_TITLE_CHARACTERS = 80
 PREVIEW_CHARACTERS = 120
 
-# C0/C1 controls except tab and line feed, lone UTF-16 surrogates (not encodable as UTF-8), and the
-# bidirectional overrides and isolates that make a text read differently from what it contains.
-# Besides what no text keeps (core/text.py): direction overrides and isolates, which can make a
-# reply read differently from what the officer typed.
-_DIRECTION = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
@@ -94,7 +88,7 @@ def may_answer(user: ReviewUser) -> bool:
 def clean_text(raw: str) -> str:
     """Text as it may reach a recipient: well-formed Unicode (NFC), no control characters or
     direction overrides, Windows line ends as ``\\n``, at most two blank lines in a row, trimmed."""
-    return _BLANK_LINES.sub("\n\n", core_clean_text(_DIRECTION.sub("", raw))).strip()
+    return _BLANK_LINES.sub("\n\n", without_direction_controls(raw)).strip()
 
 
 def possible_conversation_id(value: str) -> bool:
@@ -102,7 +96,7 @@ def possible_conversation_id(value: str) -> bool:
     return (
         len(value) <= CONVERSATION_ID_LENGTH
         and UNWANTED_IN_TEXT.search(value) is None
-        and _DIRECTION.search(value) is None
+        and DIRECTION_CONTROLS.search(value) is None
     )
 
 

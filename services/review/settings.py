@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from core.ports import RASA_PORT
+from core.ports import RASA_PORT, REGISTRY_PORT
 from rasa_project.content import CONTENT_DIR_ENV, DEFAULT_CONTENT_DIR
 from services.common.settings import TimeZoneName
 from services.review.proxy import ClientHeader
@@ -38,6 +38,17 @@ class ReviewSettings(BaseSettings):
         default=SecretStr(""), validation_alias=AliasChoices("RASA_API_TOKEN", "rasa_api_token")
     )
     rasa_timeout_seconds: float = Field(default=10.0, gt=0)
+    # The registry's staff API (campaigns, correction requests, KIPI reports, opt-outs): the same
+    # address the action server uses and the staff token the registry checks (one variable each).
+    # Without the token those pages say so instead of calling the registry.
+    registry_url: str = Field(
+        default=f"http://127.0.0.1:{REGISTRY_PORT}",
+        validation_alias=AliasChoices("REGISTRY_URL", "registry_url"),
+    )
+    registry_staff_token: SecretStr = Field(
+        default=SecretStr(""), validation_alias=AliasChoices("REGISTRY_STAFF_TOKEN", "registry_staff_token")
+    )
+    registry_timeout_seconds: float = Field(default=10.0, gt=0)
     models_dir: Path = REPO_ROOT / "models"
     data_dir: Path = REPO_ROOT / "data"
     domain_dir: Path = REPO_ROOT / "rasa_project" / "domain"

@@ -15,6 +15,7 @@ import yaml
 
 from core.handoff import OFFICER_REPLY_INTENT, RELEASE_INTENT
 from core.nlu_yaml import labelled_examples, yaml_files
+from core.notice_payload import NOTICE_REPLY_INTENT
 
 NLU_DIR = "nlu"
 HELDOUT_DIR = "heldout"
@@ -24,7 +25,7 @@ RETRIEVAL_INTENT = "faq"
 # button payload or from a deterministic component (rasa_project/domain/menu.yml), never from words.
 # "faq" itself is replaced by its topics, "faq/<topic>".
 INTERNAL_INTENTS = frozenset(
-    {"nlu_fallback", "choose_option", "faq_choice", RELEASE_INTENT, OFFICER_REPLY_INTENT}
+    {"nlu_fallback", "choose_option", "faq_choice", RELEASE_INTENT, OFFICER_REPLY_INTENT, NOTICE_REPLY_INTENT}
 )
 
 

@@ -124,20 +124,28 @@ def format_time(value: datetime | None, zone: ZoneInfo, pattern: str = "%Y-%m-%d
     return "" if value is None else value.astimezone(zone).strftime(pattern)
 
 
+def _answers_recipients(user: ReviewUser) -> bool:
+    return user.answers_recipients
+
+
 def render(
     request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
 ) -> HTMLResponse:
-    """A template in ``base.html``, with the user, the CSRF token and the nav filled in."""
+    """A template in ``base.html``, with the user, the CSRF token and the nav filled in.
+
+    A nav link in ``app.state.nav_roles`` (path -> who may see it) shows only to those users.
+    """
     state = get_state(request)
     signed_in: SignedIn | None = getattr(request.state, "signed_in", None)
     zone = state.settings.zone
+    nav_roles = {OFFICER_CONSOLE: _answers_recipients, **getattr(request.app.state, "nav_roles", {})}
     full: dict[str, Any] = {
         "user": signed_in.user if signed_in else None,
         "csrf_token": signed_in.csrf_token if signed_in else "",
         "nav": [
             (path, label)
             for path, label in getattr(request.app.state, "nav", [])
-            if path != OFFICER_CONSOLE or (signed_in and signed_in.user.answers_recipients)
+            if path not in nav_roles or (signed_in and nav_roles[path](signed_in.user))
         ],
         "timezone": state.settings.timezone,
         "when": lambda value, pattern="%Y-%m-%d %H:%M": format_time(value, zone, pattern),

@@ -32,6 +32,7 @@ from actions.schedule import (
 )
 from actions.sealing import Sealer
 from actions.settings import load_settings
+from core.outreach_slots import RECORD_ACCESS_SLOT
 from core.sender_identity import conversation_id
 from services.registry.demo import DEMO_PERSON, DEMO_WOMAN, FULLY_VACCINATED_PERSON, DemoPerson
 from tests.actions.conftest import load_snapshot
@@ -145,6 +146,15 @@ def texts(dispatcher: CollectingDispatcher) -> list[str]:
 
 def responses(dispatcher: CollectingDispatcher) -> list[str | None]:
     return [message.get("response") for message in dispatcher.messages]
+
+
+def assert_found(events: list[dict[str, Any]], dispatcher: CollectingDispatcher) -> None:
+    """A record shown: what was typed is forgotten, the registry's record token is held sealed for
+    "Cek data saya" (actions/correction.py), and that button is offered last."""
+    *forgotten, held = events
+    assert forgotten == forget_identity()
+    assert held["name"] == RECORD_ACCESS_SLOT and str(held["value"]).startswith("sealed:")
+    assert responses(dispatcher)[-1] == "utter_offer_data_check"
 
 
 def assert_nothing_personal(dispatcher: CollectingDispatcher) -> None:
@@ -421,8 +431,8 @@ async def test_a_match_answers_with_doses_and_the_next_appointment_and_forgets(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     events, dispatcher = await look_up(DEMO_PERSON, "lookup-budi")
-    assert events == forget_identity()
-    [answer] = texts(dispatcher)
+    assert_found(events, dispatcher)
+    answer = texts(dispatcher)[0]
     appointment_day = today_in_indonesia() + timedelta(days=14)
     assert "B••• S•••••o" in answer
     assert "• Dosis 1: Sinovac, 8 Maret 2021, Puskesmas Kecamatan Kebayoran Lama" in answer
@@ -436,10 +446,15 @@ async def test_a_match_answers_with_doses_and_the_next_appointment_and_forgets(
 
 async def test_no_upcoming_appointment_says_so_and_how_to_register() -> None:
     events, dispatcher = await look_up(FULLY_VACCINATED_PERSON, "lookup-agus")
-    assert events == forget_identity()
+    assert_found(events, dispatcher)
     assert "• Dosis 4: Moderna" in texts(dispatcher)[0]
     assert "Jadwal berikutnya" not in texts(dispatcher)[0]
-    assert responses(dispatcher) == [None, "utter_schedule_no_appointment", "utter_faq/cara_daftar"]
+    assert responses(dispatcher) == [
+        None,
+        "utter_schedule_no_appointment",
+        "utter_faq/cara_daftar",
+        "utter_offer_data_check",
+    ]
 
 
 async def test_a_wrong_birth_date_offers_another_try_and_forgets() -> None:
@@ -595,7 +610,7 @@ async def test_from_the_number_on_file_the_record_comes_at_once(graph: FakeGraph
     before = len(graph.sent())
     events, dispatcher = await look_up(DEMO_PERSON, BUDI_CHAT, channel="whatsapp")
     assert "B••• S•••••o" in texts(dispatcher)[0]
-    assert events == forget_identity()
+    assert_found(events, dispatcher)
     assert len(graph.sent()) == before
 
 
@@ -634,7 +649,7 @@ async def test_from_another_number_a_code_goes_to_the_number_on_file_and_the_for
     events = await ActionLookupSchedule().run(dispatcher, lookup, {})
     assert "B••• S•••••o" in texts(dispatcher)[0]
     assert "*Jadwal berikutnya: dosis 3*" in texts(dispatcher)[0]
-    assert events == forget_identity()
+    assert_found(events, dispatcher)
     assert code not in caplog.text
 
 

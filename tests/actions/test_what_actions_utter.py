@@ -50,7 +50,7 @@ from actions.settings import load_settings
 from core.handoff import OFFICER_REPLY_INTENT, OFFICER_TEXT_ENTITY
 from services.registry.demo import AREAS, DEMO_PERSON
 from services.registry.lockout import LockScope
-from services.registry.masking import mask_name, mask_phone
+from services.registry.masking import mask_birth_date, mask_name, mask_phone
 from services.registry.messages import (
     CODE_ENDED,
     CODE_ENDED_TOO_MANY,
@@ -69,10 +69,12 @@ from services.registry.schemas import (
     LockedBody,
     LookupFound,
     NotFoundBody,
+    OnFileOut,
     WrongCodeBody,
 )
 from services.registry.settings import RegistrySettings
 from tests.actions.conftest import SNAPSHOTS, load_snapshot
+from tests.actions.outreach_paths import outreach_paths
 from tests.actions.servers import SERVICE_TOKEN, Reply, closed_port_url, scripted_server
 
 UTTERED = SNAPSHOTS / "uttered.json"
@@ -343,6 +345,13 @@ def found_body(next_appointment: bool) -> dict[str, Any]:
         name_masked=mask_name(DEMO_PERSON.full_name),
         doses=doses,
         next_appointment=upcoming if next_appointment else None,
+        record_token="record-token-from-the-registry",
+        on_file=OnFileOut(
+            name_masked=mask_name(DEMO_PERSON.full_name),
+            phone_masked=mask_phone(DEMO_PERSON.phone),
+            birth_date_masked=mask_birth_date(DEMO_PERSON.birth_date),
+            district=jakarta.district,
+        ),
     )
     return found.model_dump(mode="json")
 
@@ -528,6 +537,7 @@ async def uttered(
     await second_stage_paths(paths)
     await handoff_paths(paths)
     await schedule_paths(paths, schedule_environment)
+    await outreach_paths(paths, schedule_environment)
     return paths.recorded
 
 

@@ -2,8 +2,10 @@
 
 The app runs as in the browser tests (tests/browser/conftest.py): its own process on the
 conversations of tests/browser/tracker_data.py, a copy of ``data/``, the repository's models
-registry, Rasa down. Pages are shot in Indonesian, as ministry staff see them, signed in as an
-administrator (who sees every page, the officer console included). JPEG, so the images stay small.
+registry, Rasa down; the outreach pages read a demo registry run here, holding a correction request,
+two KIPI reports and an opt-out (tests/services/review/outreach_support.py). Pages are shot in
+Indonesian, as ministry staff see them, signed in as an administrator (who sees every page, the
+officer console included). JPEG, so the images stay small.
 """
 
 from __future__ import annotations
@@ -15,10 +17,17 @@ from pathlib import Path
 
 from playwright.sync_api import Page
 
+from tests.actions.servers import registry_app
 from tests.browser.conftest import RASA_URL, chromium
 from tests.browser.tracker_data import write_tracker
 from tests.harness.review_process import create_user, review_env, running_review_app
 from tests.integration.review_client import unused_port
+from tests.services.review.outreach_support import (
+    REGISTRY_SETTINGS,
+    STAFF_TOKEN,
+    registry_today,
+    seed_requests,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 OUT = REPO / "docs" / "screenshots"
@@ -38,6 +47,10 @@ PAGES = [
     ("uji-chat", "/chat"),
     ("model", "/models"),
     ("konten", "/content"),
+    ("kampanye", "/kampanye"),
+    ("koreksi-data", "/koreksi"),
+    ("laporan-kipi", "/kipi"),
+    ("berhenti-langganan", "/berhenti-langganan"),
 ]
 
 
@@ -97,9 +110,12 @@ def main() -> None:
         write_tracker(f"sqlite:///{root / 'tracker.db'}")
         env = review_env(root, data_dir, models_dir, RASA_URL)
         create_user(env, *ADMIN, role="admin")
-        with running_review_app(env, unused_port(), root / "review.log") as url:
-            for path in shoot(url, args.out, args.format):
-                print(path.relative_to(REPO) if path.is_relative_to(REPO) else path)
+        with registry_app(root / "registry.db", registry_today(), **REGISTRY_SETTINGS) as registry_url:
+            seed_requests(registry_url)
+            env.update(REGISTRY_URL=registry_url, REGISTRY_STAFF_TOKEN=STAFF_TOKEN)
+            with running_review_app(env, unused_port(), root / "review.log") as url:
+                for path in shoot(url, args.out, args.format):
+                    print(path.relative_to(REPO) if path.is_relative_to(REPO) else path)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.menu_words import is_menu_word, option_number
+from core.menu_words import is_menu_word, is_opt_in, is_opt_out, option_number
 
 
 @pytest.mark.parametrize(
@@ -45,3 +45,26 @@ def test_menu_words(text: str) -> None:
 @pytest.mark.parametrize("text", ["menu vaksin apa aja", "kembali lagi minggu depan boleh?"])
 def test_menu_words_inside_questions_are_left_alone(text: str) -> None:
     assert not is_menu_word(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["Berhenti", "STOP", "stop.", "unsubscribe", "Jangan kirim lagi!", "berhenti  langganan"]
+)
+def test_opt_out_words_are_recognised(text: str) -> None:
+    assert is_opt_out(text)
+    assert not is_opt_in(text)
+
+
+@pytest.mark.parametrize("text", ["MULAI", "start", "Langganan lagi"])
+def test_opt_in_words_are_recognised(text: str) -> None:
+    assert is_opt_in(text)
+    assert not is_opt_out(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["kapan berhenti demam setelah vaksin", "stop vaksin booster?", "mulai kapan", "", "🛑", "s t o p"],
+)
+def test_opt_words_inside_sentences_are_left_alone(text: str) -> None:
+    assert not is_opt_out(text)
+    assert not is_opt_in(text)

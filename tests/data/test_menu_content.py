@@ -28,7 +28,8 @@ SNAPSHOT = ROOT / "tests" / "actions" / "snapshots" / "domain_menu.json"
 EXTRA_MAIN_OPTIONS = [("Cek jadwal vaksin saya", "/check_schedule"), ("Hubungi petugas", "/human_handoff")]
 # show_menu and release_handoff end a wait for an officer; officer_reply is the officer's words
 # (data/rules/officer.yml relays them)
-NOT_SILENCED = {"show_menu", "release_handoff", "officer_reply"}
+# Opting out, and a side-effect report (it may need the emergency advice at once), work while waiting too.
+NOT_SILENCED = {"show_menu", "release_handoff", "officer_reply", "opt_out", "opt_in", "report_kipi"}
 SNAPSHOT_PREFIXES = (
     "utter_menu",
     "utter_did_you_mean",

@@ -64,6 +64,9 @@ def whatsapp_env(graph_api: FakeGraphApiThread) -> dict[str, str]:
         "WHATSAPP_GRAPH_API_URL": f"{graph_api.base_url}/v21.0",
         "WHATSAPP_SEEN_STORE_URL": "",
         "OFFICER_WORKING_HOURS": ON_DUTY_AROUND_THE_CLOCK,
+        # The outreach worker sends at any hour here (equal start and end: no quiet hours).
+        "REGISTRY_OUTREACH_QUIET_START": "00:00",
+        "REGISTRY_OUTREACH_QUIET_END": "00:00",
     }
 
 

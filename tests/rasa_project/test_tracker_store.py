@@ -16,7 +16,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import read_endpoint_config
 
 from core.months import MONTHS
-from core.personal_data import DATE_PLACEHOLDER, NIK_PLACEHOLDER, redact_text
+from core.outreach_slots import KIPI_CONFIRM_RESPONSE, KIPI_SYMPTOMS_SLOT
+from core.personal_data import DATE_PLACEHOLDER, NIK_PLACEHOLDER, WITHHELD_PLACEHOLDER, redact_text
 from core.schedule_slots import CODE_SLOT, REQUESTED_SLOT
 from rasa_project.tracker_store import RedactingSQLTrackerStore, TrackerStoreUnavailable, redact_event
 
@@ -411,4 +412,53 @@ async def test_only_the_answer_to_the_code_question_is_read_as_a_code(tmp_path: 
     assert [event.text for event in back.events if isinstance(event, UserUttered)] == [
         "kodenya [KODE]",
         "antrian nomor 482 913, lahir [TANGGAL]",
+    ]
+
+
+PRIVATE_DOMAIN = Domain.from_yaml(
+    """
+version: "3.1"
+intents: [report_kipi, nlu_fallback]
+responses:
+  utter_kipi_confirm:
+  - text: "Gejala: {symptoms}"
+  utter_kipi_thanks:
+  - text: "Terima kasih, laporan sudah kami terima."
+"""
+)
+
+
+async def test_answers_to_correction_and_kipi_questions_are_withheld_whole(tmp_path: Path) -> None:
+    """Symptoms, a new name or number: the registry keeps them, the transcript only says they were withheld.
+
+    The bot's read-back of those answers is withheld too; other messages stay readable.
+    """
+    database = tmp_path / "tracker.db"
+    store = RedactingSQLTrackerStore(domain=PRIVATE_DOMAIN, dialect="sqlite", db=str(database))
+    said = "demam tinggi dan ruam merah di lengan"
+    events: list[Event] = [
+        UserUttered("mau lapor efek samping", {"name": "report_kipi", "confidence": 0.9}),
+        SlotSet(REQUESTED_SLOT, KIPI_SYMPTOMS_SLOT),
+        BotUttered("Gejala apa yang dirasakan?"),
+        ActionExecuted("action_listen"),
+        UserUttered(said, {"name": "nlu_fallback", "confidence": 0.3}, metadata={"t": said}),
+        BotUttered(f"Gejala: {said}", metadata={"utter_action": KIPI_CONFIRM_RESPONSE}),
+        SlotSet(REQUESTED_SLOT, None),
+        BotUttered(
+            "Terima kasih, laporan sudah kami terima.", metadata={"utter_action": "utter_kipi_thanks"}
+        ),
+    ]
+    await store.save(DialogueStateTracker.from_events("kipi", events, slots=PRIVATE_DOMAIN.slots))
+
+    assert "ruam" not in raw_database(database)
+    back = await store.retrieve("kipi")
+    assert back is not None
+    assert [e.text for e in back.events if isinstance(e, UserUttered)] == [
+        "mau lapor efek samping",
+        WITHHELD_PLACEHOLDER,
+    ]
+    assert [e.text for e in back.events if isinstance(e, BotUttered)] == [
+        "Gejala apa yang dirasakan?",
+        WITHHELD_PLACEHOLDER,
+        "Terima kasih, laporan sudah kami terima.",
     ]

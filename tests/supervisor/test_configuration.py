@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings
 
 from actions.settings import ActionSettings, SettingsError, load_server_settings, load_settings
 from rasa_project.content import CONTENT_DIR_ENV
+from services.registry.outreach.settings import OutreachSettings
 from services.registry.settings import RegistrySettings
 from services.review.settings import ReviewSettings
 from supervisor import environment
@@ -26,7 +27,7 @@ from supervisor.settings import SupervisorSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / ".env.example"
-SETTINGS = (SupervisorSettings, ActionSettings, RegistrySettings, ReviewSettings)
+SETTINGS = (SupervisorSettings, ActionSettings, RegistrySettings, OutreachSettings, ReviewSettings)
 # Read outside these classes: the semantic search (actions/semantic) and the training commands (training/).
 READ_ELSEWHERE = {
     "RASA_URL",

@@ -186,8 +186,9 @@ async def test_a_schedule_result_keeps_its_bold_lines_whole(
     uttered: Recorded, domain: Domain, nlg: NaturalLanguageGenerator, graph: GraphStub
 ) -> None:
     """The masked name sits inside "*...*": a mask of stars would break the bold and show stray stars."""
-    [request] = await whatsapp_requests(CASES["schedule_result"], uttered, domain, nlg, graph)
+    [request, offer] = await whatsapp_requests(CASES["schedule_result"], uttered, domain, nlg, graph)
     body = request["text"]["body"]
+    assert [b["reply"]["title"] for b in offer["interactive"]["action"]["buttons"]] == ["Cek data saya"]
     first_line = body.splitlines()[0]
     assert bold_spans(first_line) == ["Data vaksinasi B••• S•••••o"]
     assert first_line.count("*") == 2

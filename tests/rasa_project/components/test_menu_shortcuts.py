@@ -36,3 +36,30 @@ def test_menu_and_kembali_become_show_menu_and_other_messages_stay() -> None:
     assert menu.data["intent"]["name"] == "show_menu"
     assert back.data["intent"]["name"] == "show_menu"
     assert question.data["intent"]["name"] == "nlu_fallback"
+
+
+def test_opt_out_and_opt_in_words_win_over_the_classifier() -> None:
+    stop, berhenti, dont_send, start, mulai = MenuShortcuts().process(
+        [
+            parsed("STOP", "faq"),
+            parsed("Berhenti!", "affirm"),
+            parsed("jangan kirim lagi", "deny"),
+            parsed("start", "greet"),
+            parsed("MULAI", "nlu_fallback"),
+        ]
+    )
+    assert [m.data["intent"]["name"] for m in (stop, berhenti, dont_send)] == ["opt_out"] * 3
+    assert [m.data["intent"]["name"] for m in (start, mulai)] == ["opt_in"] * 2
+    assert stop.data["intent"]["confidence"] == 1.0
+    assert [entry["name"] for entry in stop.data["intent_ranking"]][:2] == ["opt_out", "faq"]
+
+
+def test_a_question_with_a_stop_word_in_it_stays_a_question() -> None:
+    [question, started] = MenuShortcuts().process(
+        [
+            parsed("kapan harus berhenti minum obat setelah vaksin", "faq"),
+            parsed("mulai kapan booster", "faq"),
+        ]
+    )
+    assert question.data["intent"]["name"] == "faq"
+    assert started.data["intent"]["name"] == "faq"

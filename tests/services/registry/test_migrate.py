@@ -8,7 +8,17 @@ from sqlalchemy import Engine, inspect
 from services.registry.migrate import alembic_config, current_revision, head_revision, upgrade_to_head
 from services.registry.models import Base
 
-TABLES = {"recipients", "doses", "appointments", "verification_failures", "audit_log", "code_challenges"}
+TABLES = {
+    "recipients",
+    "doses",
+    "appointments",
+    "verification_failures",
+    "audit_log",
+    "code_challenges",
+    "opt_outs",
+    "correction_requests",
+    "kipi_reports",
+}
 
 
 def test_database_is_at_head_and_matches_the_models(engine: Engine) -> None:
