@@ -29,6 +29,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.outreach import (
     answers_latest_message,
+    confirmation,
     cut,
     forget,
     has_words,
@@ -88,8 +89,6 @@ NAME_MAX = 100
 _NAME = re.compile(r"[^\W\d_]+(?:[ .,'’\-]+[^\W\d_]+)*\.?")
 # An Indonesian mobile: 08 / 62 8 / +62 8, then 8 to 11 more digits (10 to 13 from the 0).
 _MOBILE = re.compile(r"(?:0|62)(8[1-9]\d{7,10})")
-YES_WORDS = frozenset({"ya", "iya", "kirim", "ok", "oke", "benar", "betul", "setuju", "yes", "lanjut"})
-CONFIRMED = "yes"
 
 RESPONSE_OFFER_DATA_CHECK = "utter_offer_data_check"
 RESPONSE_ON_FILE = "utter_data_on_file"
@@ -288,8 +287,7 @@ class ValidateCorrectionForm(FormValidationAction):
     ) -> dict[str, Any]:
         if not self._reads(tracker, CORRECTION_CONFIRMED_SLOT):
             return {}
-        yes = latest_intent(tracker) == "affirm" or normalised(latest_text(tracker)) in YES_WORDS
-        return {CORRECTION_CONFIRMED_SLOT: CONFIRMED if yes else None}
+        return {CORRECTION_CONFIRMED_SLOT: confirmation(tracker)}
 
     async def validate_correction_field(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

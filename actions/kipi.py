@@ -23,9 +23,10 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.correction import YES_WORDS, asked_before, record_access
+from actions.correction import asked_before, record_access
 from actions.outreach import (
     answers_latest_message,
+    confirmation,
     cut,
     forget,
     has_words,
@@ -37,7 +38,6 @@ from actions.outreach import (
 )
 from actions.registry_client import Filed, Invalid, RegistryClient, RegistryError
 from core.kipi import ONSET_MAX, PLACE_MAX, SEVERE, SYMPTOMS_MAX, is_severe, severity_of
-from core.menu_words import normalised
 from core.outreach_slots import (
     KIPI_CONFIRM_RESPONSE,
     KIPI_CONFIRMED_SLOT,
@@ -59,7 +59,6 @@ RESPONSE_FILED = "utter_kipi_filed"
 RESPONSE_UNAVAILABLE = "utter_kipi_unavailable"
 RESPONSE_CANCELLED = "utter_kipi_cancelled"
 AGAIN = "_again"
-CONFIRMED = "yes"
 # The free-text answers and how long each may be (the registry's columns).
 TEXT_LIMITS = {KIPI_SYMPTOMS_SLOT: SYMPTOMS_MAX, KIPI_ONSET_SLOT: ONSET_MAX, KIPI_PLACE_SLOT: PLACE_MAX}
 SEVERITY_LABELS = {"ringan": "Ringan", "sedang": "Sedang", "berat": "Berat"}
@@ -151,8 +150,7 @@ class ValidateKipiForm(FormValidationAction):
     ) -> dict[str, Any]:
         if not self._fresh(tracker, KIPI_CONFIRMED_SLOT):
             return {}
-        yes = latest_intent(tracker) == "affirm" or normalised(latest_text(tracker)) in YES_WORDS
-        return {KIPI_CONFIRMED_SLOT: CONFIRMED if yes else None}
+        return {KIPI_CONFIRMED_SLOT: confirmation(tracker)}
 
     async def validate_kipi_symptoms(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -26,6 +26,7 @@ from actions.dates import format_day_and_date, format_time
 from actions.registry_client import RegistryClient, RegistryError
 from actions.sealing import Sealer
 from actions.settings import ActionSettings, SettingsError, load_settings
+from core.menu_words import normalised
 from core.notice_payload import (
     CHOICE_CHANGE,
     CHOICE_ENTITY,
@@ -202,6 +203,17 @@ class ActionOptIn(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         return await opt(dispatcher, tracker, outreach_settings(), stop=False, source=SOURCE_TYPED)
+
+
+# "Kirim" on a read-back: the button sends /affirm; typed, one of these words.
+YES_WORDS = frozenset({"ya", "iya", "kirim", "ok", "oke", "benar", "betul", "setuju", "yes", "lanjut"})
+CONFIRMED = "yes"
+
+
+def confirmation(tracker: Tracker) -> str | None:
+    """``CONFIRMED`` when the latest message says "send it" (the button or a yes word), else None."""
+    yes = latest_intent(tracker) == "affirm" or normalised(latest_text(tracker)) in YES_WORDS
+    return CONFIRMED if yes else None
 
 
 def cut(text: str, limit: int) -> tuple[str, bool]:
