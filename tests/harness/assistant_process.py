@@ -92,6 +92,8 @@ class AssistantProcess:
             pid, _, command = line.partition(" ")
             if "actions.server" in command:
                 roles["action server"] = int(pid)
+            elif "services.registry.outreach" in command:
+                roles["outreach worker"] = int(pid)
             elif "services.registry" in command:
                 roles["registry"] = int(pid)
             elif "services.review" in command:
