@@ -41,14 +41,14 @@ from services.registry.models import (
     OptOut,
     Recipient,
 )
+from services.registry.outreach.templates import CORRECTION_RESULT
 from services.registry.phone import is_e164
 
 CORRECTION_PREFIX = "KOR-"
 KIPI_PREFIX = "KIPI-"
 REFERENCE_LENGTH = 12  # the column's size; the rest of it is random hex
-# The WhatsApp template of the outcome (services/registry/outreach/templates.py CORRECTION_RESULT);
-# named here too because outreach is optional for this module.
-OUTCOME_TEMPLATE = "hasil_koreksi_data"
+# The WhatsApp template that tells the recipient the outcome.
+OUTCOME_TEMPLATE = CORRECTION_RESULT.name
 NAME_MAX = 200
 DOSE_MAX = 300
 NOTE_MAX = 500
@@ -309,19 +309,13 @@ class OutcomeNotifier(Protocol):
 
 
 def outcome_notifier() -> OutcomeNotifier | None:
-    """Outreach's ``queue_outcome_notice``, when that part of the registry is installed; else None.
+    """Outreach's ``queue_outcome_notice`` (None: decide without notifying, which tests use).
 
     Imported when a decision is made, not with this module: outreach reads :func:`is_opted_out`
     from here, and the two must not import each other at start-up.
     """
-    try:
-        from services.registry.outreach.notices import queue_outcome_notice
-    except ModuleNotFoundError as error:
-        if error.name not in {"services.registry.outreach", "services.registry.outreach.notices"}:
-            raise  # outreach is there but broken: say so rather than skip notices silently
-        return None
-    except ImportError:  # the module is there without the function
-        return None
+    from services.registry.outreach.notices import queue_outcome_notice
+
     notifier: OutcomeNotifier = queue_outcome_notice
     return notifier
 
