@@ -28,10 +28,10 @@ RASA_SIDE     := core rasa_project training
 RASA_TESTS    := tests/rasa_project tests/data tests/training
 ACTIONS_SIDE  := core actions services supervisor
 ACTIONS_TESTS := tests/core tests/supervisor tests/actions tests/services tests/integration tests/browser \
-  tests/harness tests/load
+  tests/harness tests/load tests/deploy
 
-.PHONY: help setup run shell train test lint types unit validate conversation integration browser eval bench \
-  bench-review ablation soak screenshots clean
+.PHONY: help setup run shell train test lint deploy-lint types unit validate conversation integration browser eval \
+  bench bench-review ablation soak screenshots clean profile load
 
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -61,15 +61,22 @@ lint: setup ## ruff lint and format check
 	$(ACTIONS_ENV)/ruff check .
 	$(ACTIONS_ENV)/ruff format --check .
 
+deploy-lint: setup ## deploy/ offline: docker-compose config, Kubernetes schemas and policies, nginx -t
+	@scripts/setup_deploy_lint.sh
+	@scripts/setup_nginx.sh
+	$(ACTIONS_ENV)/python -m pytest -q tests/deploy
+
 types: setup ## mypy on both environments' code
 	$(ACTIONS_ENV)/mypy $(ACTIONS_SIDE) $(ACTIONS_TESTS)
 	$(ACTIONS_ENV)/mypy --python-executable $(RASA_ENV)/python --python-version 3.10 $(RASA_SIDE) $(RASA_TESTS) \
 	  tests/core/test_personal_data.py
 
 unit: setup ## unit tests (core on both Pythons; Rasa components, data, training; actions, registry, review app on SQLite + PostgreSQL)
+	@scripts/setup_nginx.sh
 	$(RASA_ENV)/python -m pytest -q $(RASA_TESTS) tests/core \
 	  --ignore=tests/core/test_personal_data_properties.py --ignore=tests/core/test_nik.py  # hypothesis: actions env
-	$(ACTIONS_ENV)/python -m pytest -q -m "not trained_model" tests/core tests/supervisor tests/actions tests/services
+	$(ACTIONS_ENV)/python -m pytest -q -m "not trained_model" tests/core tests/supervisor tests/actions tests/services \
+	  tests/load/test_scale_pieces.py
 
 validate: setup ## rasa data validate --fail-on-warnings
 	$(RASA) data validate --fail-on-warnings --config $(CONFIG) --domain $(DOMAIN) --data $(TRAIN_DATA)
@@ -87,12 +94,15 @@ browser: setup ## review app in headless Debian chromium (Playwright; installs c
 	$(ACTIONS_ENV)/python -m pytest -q tests/browser
 
 # No separate `validate`: `train` runs the same `rasa data validate --fail-on-warnings` first and stops on it.
-test: lint types unit validate train conversation integration browser ## every test, in CI order (sets up what is missing)
+test: lint deploy-lint types unit validate train conversation integration browser ## every test, in CI order (sets up what is missing)
 
 eval: train ## held-out accuracy, wrong-answer and fallback rates, confusions, report in reports/eval
 	$(RASA_ENV)/python -m training.heldout_parse --model $(MODELS) --heldout $(HELDOUT) --out reports/eval
 	TANYAVAKSIN_MODELS=$(MODELS) $(ACTIONS_ENV)/python -m actions.semantic.end_to_end --parses reports/eval/parses.json \
 	  --out reports/eval
+
+profile: train ## the Rasa server's CPU per message, component by component (README "Speed and scale")
+	$(RASA_ENV)/python -m rasa_project.profiling
 
 bench-review: setup ## review app: conversation list latency with 100,000 synthetic conversations
 	$(ACTIONS_ENV)/python -m tests.load.review_bench
@@ -106,6 +116,10 @@ ablation: setup ## train and compare the pipelines of README "NLU pipeline" on t
 
 bench: train ## REST latency p50/p95 and msgs/s at concurrency 1 and 16, training time, peak memory
 	$(ACTIONS_ENV)/python -m tests.load.bench --out reports/bench
+
+load: train ## load test (#14): mixed workload (FAQ, menu, lookups, WhatsApp) at concurrency 1/4/16/64 on 1 and 2 instances against Rasa's default pipeline; tracker events checked
+	@scripts/setup_nginx.sh
+	$(ACTIONS_ENV)/python -m tests.load.scale --out reports/load $(LOAD_FLAGS)
 
 soak: train ## hostile and normal messages mixed for 60 s on loopback: normal-chat p50/p95 with and without, errors, restarts
 	$(ACTIONS_ENV)/python -m tests.load.soak --seconds 60

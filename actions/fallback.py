@@ -30,7 +30,7 @@ from actions.menu import (
     answer_topic,
     uncertain_turn,
 )
-from actions.second_stage import ANSWER, CLARIFY, Decision, RasaAnswers, decide
+from actions.second_stage import ANSWER, CLARIFY, Decision, RasaAnswers, decide, trusted
 from actions.settings import current_settings
 from core.parse import FALLBACK_INTENT, RETRIEVAL_INTENT
 
@@ -78,7 +78,8 @@ class ActionAnswerFaq(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         rasa = RasaAnswers.from_parse(tracker.latest_message)
-        check = current_settings().answer_check and rasa.best is not None
+        # An answer Rasa is trusted with stands without the check: the message is not embedded.
+        check = current_settings().answer_check and rasa.best is not None and not trusted(rasa)
         ranked = await semantic_search.rank(message_text(tracker)) if check else None
         return carry_out(decide(RETRIEVAL_INTENT, rasa, ranked, check), dispatcher, tracker, domain)
 

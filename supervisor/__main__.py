@@ -8,6 +8,7 @@ import os
 
 from pydantic import ValidationError
 
+from actions.settings import ActionSettings
 from supervisor.environment import (
     RASA_API_FILE,
     ensure_review_admin,
@@ -15,6 +16,7 @@ from supervisor.environment import (
     prepare_environment,
     write_private,
 )
+from supervisor.load_balancer import instance_ports, nginx_binary, write_config
 from supervisor.stack import run_stack
 
 
@@ -26,12 +28,26 @@ def main() -> None:
         settings = prepare_environment()
     except ValidationError as error:
         names = ", ".join(
-            ".".join(str(part) for part in problem["loc"]).upper() for problem in error.errors()
+            ".".join(str(part) for part in problem["loc"]).upper() or problem["msg"]
+            for problem in error.errors()
         )
         raise SystemExit(f"The supervisor cannot start; check these settings: {names}") from None
     if not has_model(settings):
         raise SystemExit(
             f"No trained model in {settings.model}: run 'make train' (or 'make run', which trains first)"
+        )
+    if settings.load_balanced:
+        if nginx_binary() is None:
+            raise SystemExit(
+                "RASA_INSTANCES / ACTION_INSTANCES above 1 run behind nginx, which is not installed: "
+                "run scripts/setup_nginx.sh (Debian's package)"
+            )
+        write_config(
+            settings.run_dir,
+            f"{settings.rasa_interface}:{settings.rasa_port}",
+            instance_ports(settings.rasa_port, settings.rasa_instances, balanced=True),
+            ActionSettings().action_port,
+            instance_ports(ActionSettings().action_port, settings.action_instances, balanced=True),
         )
     ensure_review_admin(settings)
     rasa_api = settings.run_dir / RASA_API_FILE

@@ -18,8 +18,11 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from dotenv import dotenv_values
+from sqlalchemy.engine import URL
 
 from actions.settings import ActionSettings
+from core.threads import THREADS
+from supervisor.load_balancer import instance_ports
 from supervisor.settings import ROOT, SupervisorSettings
 
 ENV_FILE = ROOT / ".env"
@@ -72,6 +75,8 @@ def prepare_environment() -> SupervisorSettings:
         if not os.environ.get(name):
             os.environ[name] = value
     rasa_url = f"http://127.0.0.1:{settings.rasa_port}"
+    balanced = settings.load_balanced
+    rasa_processes = instance_ports(settings.rasa_port, settings.rasa_instances, balanced)
     derived = {
         **dict.fromkeys(sorted(rasa_variables()), ""),  # empty: the channel refuses, or its default
         "RUN_DIR": str(run_dir),
@@ -79,18 +84,46 @@ def prepare_environment() -> SupervisorSettings:
         "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{ActionSettings().action_port}/webhook",
         "TRACKER_DB_DIALECT": settings.tracker_db_dialect,
         "TRACKER_DB": settings.tracker_database,
+        "TRACKER_DB_HOST": settings.tracker_db_host,
+        "TRACKER_DB_USER": settings.tracker_db_user,
+        "TRACKER_DB_PASSWORD": settings.tracker_db_password.get_secret_value(),
+        "LOCK_STORE_TYPE": settings.lock_store_type,
+        "LOCK_STORE_HOST": settings.lock_store_host,
+        "LOCK_STORE_PORT": str(settings.lock_store_port),
+        "LOCK_STORE_DB": str(settings.lock_store_db),
+        "LOCK_STORE_PASSWORD": settings.lock_store_password.get_secret_value(),
         "REGISTRY_URL": f"http://127.0.0.1:{settings.registry_port}",
         "REGISTRY_DATABASE_URL": f"sqlite:///{run_dir / 'registry.db'}",
         "REVIEW_DATABASE_URL": f"sqlite:///{run_dir / 'review.db'}",
         "REVIEW_RASA_URL": rasa_url,
-        "RASA_URL": rasa_url,
+        # The training gate swaps the model in every Rasa process (training/hotswap.py), not in
+        # whichever one nginx would pick.
+        "RASA_URL": ",".join(f"http://127.0.0.1:{port}" for port in rasa_processes),
+        **THREADS,  # one thread per numeric library and process (core/threads.py)
     }
-    if settings.tracker_db_dialect == "sqlite":
-        derived["REVIEW_TRACKER_STORE_URL"] = f"sqlite:///{settings.tracker_database}"
+    derived["REVIEW_TRACKER_STORE_URL"] = review_tracker_url(settings)
     for name, value in derived.items():
         os.environ[name] = os.environ.get(name) or value
     os.environ.update(PYTHONPATH=str(ROOT), RASA_TELEMETRY_ENABLED="false")
     return SupervisorSettings()
+
+
+def review_tracker_url(settings: SupervisorSettings) -> str:
+    """The review app reads the conversations where Rasa writes them (SQLAlchemy URL, psycopg 3)."""
+    if settings.tracker_db_dialect == "sqlite":
+        return f"sqlite:///{settings.tracker_database}"
+    host, _, port = settings.tracker_db_host.partition(":")
+    url = URL.create(
+        "postgresql+psycopg"
+        if settings.tracker_db_dialect.startswith("postgres")
+        else settings.tracker_db_dialect,
+        username=settings.tracker_db_user or None,
+        password=settings.tracker_db_password.get_secret_value() or None,
+        host=host or None,
+        port=int(port) if port else None,
+        database=settings.tracker_database,
+    )
+    return url.render_as_string(hide_password=False)
 
 
 def has_model(settings: SupervisorSettings) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -122,7 +123,9 @@ class Supervised:
     async def _start_and_wait(self) -> int | None:
         try:
             self._process = await asyncio.create_subprocess_exec(
-                *self.spec.command, stdin=asyncio.subprocess.DEVNULL
+                *self.spec.command,
+                stdin=asyncio.subprocess.DEVNULL,
+                env={**os.environ, **self.spec.environment} if self.spec.environment else None,
             )
         except OSError as error:
             log.error("%s could not be started: %s", self.name, error)

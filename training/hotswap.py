@@ -42,15 +42,30 @@ def _request(method: str, url: str, timeout: float, body: dict[str, str] | None 
 
 
 def hot_swap(model_file: Path, environment: Mapping[str, str] | None = None) -> SwapResult:
-    """Asks the server at ``$RASA_URL`` to serve ``model_file``; says whether it now does.
+    """Asks each server ``$RASA_URL`` lists (comma-separated) to serve ``model_file``; says whether all do.
 
+    Several Rasa processes (RASA_INSTANCES) each load the model themselves: one after the other, so
+    the others answer while one loads. One line per server; a failure is listed last, so the last line
+    (what the review app's training page shows) is never a success hiding one.
     Never raises for an absent or failing server: the model is live on disk either way, and the
     server picks it up at its next start.
     """
     env = os.environ if environment is None else environment
-    base, token = env.get(URL_ENV, "").rstrip("/"), env.get(TOKEN_ENV, "")
-    if not base or not token:
+    bases, token = (
+        [url.strip().rstrip("/") for url in env.get(URL_ENV, "").split(",") if url.strip()],
+        env.get(TOKEN_ENV, ""),
+    )
+    if not bases or not token:
         return SwapResult(False, f"running server not updated: {URL_ENV} and {TOKEN_ENV} are not both set")
+    results = sorted(
+        (_swap_one(base, token, model_file) for base in bases), key=lambda result: not result.updated
+    )
+    return SwapResult(
+        all(result.updated for result in results), "\n".join(result.message for result in results)
+    )
+
+
+def _swap_one(base: str, token: str, model_file: Path) -> SwapResult:
     query = "?" + urllib.parse.urlencode({"token": token})
     try:
         _request("GET", f"{base}/", PROBE_SECONDS)

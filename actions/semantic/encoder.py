@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from actions.settings import current_settings
+from core.bounded_cache import BoundedCache
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -79,6 +80,7 @@ class Encoder:
     model: SentenceTransformer
     model_ref: str
     fingerprint: str
+    cache: BoundedCache[tuple[str, str], np.ndarray] = field(default_factory=BoundedCache)
 
     @property
     def dimension(self) -> int:
@@ -98,8 +100,8 @@ class Encoder:
         return np.asarray(embeddings, dtype=np.float32).reshape(len(texts), -1)
 
     def encode_one(self, text: str, prompt: str) -> np.ndarray:
-        """One message, as the action server does per request."""
-        return self.encode([text], prompt)[0]
+        """One message, as the action server does per request; a repeated one from the cache."""
+        return self.cache.get_or_make((prompt, text), lambda: self.encode([text], prompt)[0])
 
 
 def _set_threads() -> None:

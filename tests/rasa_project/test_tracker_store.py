@@ -262,13 +262,9 @@ async def test_metadata_and_entities_are_redacted_too(tmp_path: Path) -> None:
 
 
 def test_endpoints_yml_configures_the_redacting_store(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, every_variable: pytest.MonkeyPatch
 ) -> None:
     """A typo in the class path would make Rasa fall back to an in-memory store without failing."""
-    monkeypatch.setenv("ACTION_ENDPOINT_URL", "http://127.0.0.1:5055/webhook")
-    monkeypatch.setenv("ACTION_SERVER_TOKEN", "token-for-the-action-server")
-    monkeypatch.setenv("TRACKER_DB_DIALECT", "sqlite")
-    monkeypatch.setenv("TRACKER_DB", str(tmp_path / "tracker.db"))
     config = read_endpoint_config(str(ROOT / "rasa_project" / "endpoints.yml"), "tracker_store")
     store = TrackerStore.create(config, DOMAIN)
     assert isinstance(store, RedactingSQLTrackerStore)

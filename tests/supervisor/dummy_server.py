@@ -1,7 +1,8 @@
 """A stand-in server for the supervisor tests: ``python dummy_server.py PORT STATUS``.
 
-Answers every GET with ``{"status": STATUS}``; exits with code 3 when STATUS is ``crash``. A script
-with no project imports, so it starts in milliseconds as a real child process.
+Answers every GET with ``{"status": STATUS}`` (and its port in ``X-Served-By``); exits with code 3
+when STATUS is ``crash``. A script with no project imports, so it starts in milliseconds as a real
+child process.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ def main() -> None:
         def do_GET(self) -> None:  # the name http.server looks for
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
+            self.send_header("X-Served-By", str(port))  # which process a load balancer picked
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)

@@ -109,3 +109,13 @@ def test_a_wrong_token_is_reported_and_never_echoed(fake_rasa: str, model: Path)
     assert "401" in result.message and "--enable-api --auth-token" in result.message
     assert "wrong-token" not in result.message
     assert FakeRasa.serving == "old.tar.gz"
+
+
+def test_every_listed_server_is_swapped_and_a_failure_is_the_last_line(fake_rasa: str, model: Path) -> None:
+    """Several Rasa processes (RASA_INSTANCES): RASA_URL lists each; one that is down is not hidden."""
+    absent = f"http://127.0.0.1:{PORTS[-1] + 1}"
+    result = hot_swap(model, {"RASA_URL": f"{absent}, {fake_rasa}", "RASA_API_TOKEN": TOKEN})
+    assert not result.updated
+    first, last = result.message.splitlines()
+    assert first == f"running server at {fake_rasa} now serves 20261126T103000Z.tar.gz"
+    assert "nothing answers" in last and absent in last

@@ -49,3 +49,27 @@ def test_training_data_answers_are_featurised_as_passages(featurizer: Multilingu
     featurizer.process_training_data(TrainingData([example]))
     assert sentence_vector(example, RESPONSE).shape == (384,)
     assert not np.allclose(sentence_vector(example, RESPONSE), sentence_vector(example, TEXT))
+
+
+def test_a_repeated_message_is_embedded_once_with_the_same_feature() -> None:
+    """ "menu", "halo", a common question: the second time costs a lookup (#14)."""
+    featurizer = MultilingualE5Featurizer(
+        {**MultilingualE5Featurizer.get_default_config(), "cache_size": 2}, "e5"
+    )
+    embedded: list[str] = []
+    embed = featurizer.embed
+
+    def counting(texts: list[str], attribute: str) -> np.ndarray:
+        embedded.extend(texts)
+        return embed(texts, attribute)
+
+    featurizer.embed = counting  # type: ignore[method-assign]
+    first, second, other, again = featurizer.process(
+        [Message({TEXT: "menu"}), Message({TEXT: "menu"}), Message({TEXT: "halo"}), Message({TEXT: "menu"})]
+    )
+    assert embedded == ["menu", "halo"]
+    assert np.array_equal(sentence_vector(first), sentence_vector(second))
+    assert np.array_equal(sentence_vector(first), sentence_vector(again))
+    assert not np.array_equal(sentence_vector(first), sentence_vector(other))
+    featurizer.process([Message({TEXT: "ya"}), Message({TEXT: "vaksin"}), Message({TEXT: "menu"})])
+    assert embedded[-1] == "menu", "the cache keeps only cache_size texts"
