@@ -36,6 +36,7 @@ from rasa.shared.core.events import BotUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
+from rasa_project import action_results
 from rasa_project.content import (
     ContentError,
     Responses,
@@ -71,6 +72,7 @@ class LiveContentNLG(TemplatedNaturalLanguageGenerator):
         self.last_reload_seconds: float | None = None
         super().__init__(self._model_responses)
         self.refresh()
+        action_results.install()  # the action server's responses are checked with a compiled schema
 
     # Rasa's Agent assigns ``nlg.responses = domain.responses`` whenever it loads a model (also on a
     # hot swap through the HTTP API): that sets the model's responses; reads return the merged view.

@@ -45,7 +45,12 @@ def nginx_binary() -> str | None:
 
 
 def nginx_command(config: Path) -> tuple[str, ...]:
-    """In the foreground (the supervisor watches it), its error log in the run folder from the start."""
+    """In the foreground (the supervisor watches it), its error log in the run folder from the start.
+
+    Absolute paths: nginx reads a relative ``-c`` or ``-e`` under its prefix, itself relative (RUN_DIR
+    may be given relative to the checkout).
+    """
+    config = config.absolute()
     return (nginx_binary() or "nginx", "-c", str(config), "-p", str(config.parent),
             "-e", str(config.parent / "error.log"), "-g", "daemon off;")  # fmt: skip
 
@@ -83,7 +88,7 @@ def render_config(
     run_dir: Path, rasa_listen: str, rasa_ports: Sequence[int], action_port: int, action_ports: Sequence[int]
 ) -> str:
     """The whole nginx.conf; ``rasa_listen`` is ``interface:port`` (the public one)."""
-    folder = run_dir / NGINX_CONFIG.parent
+    folder = run_dir.absolute() / NGINX_CONFIG.parent
     temp = "\n".join(
         f"    {kind}_temp_path {folder / 'temp' / kind};"
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")

@@ -28,10 +28,37 @@ PARSE_KEYS = ("intent", "intent_ranking", "response_selector")
 
 
 async def parse_all(model_path: Path, messages: list[LabelledMessage]) -> list[dict[str, Any]]:
-    from rasa.core.agent import Agent  # heavy import: only when a model is evaluated
+    """Every message as ``Agent.parse_message`` parses it, in one run of the model's NLU graph.
+
+    Message by message, each parse is a graph run of its own (plus Rasa's debug logging): the 572
+    held-out messages took 140 s of CPU that way against 24 s in one run, with identical intents,
+    rankings and answer selections (2 cores, 7 Dec 2026; the one-run figure needs the e5
+    featurizer to embed a list in one call). The components take lists, so the parses are the
+    same; the code below is ``MessageProcessor.parse_message`` for a list.
+    """
+    # heavy imports: only when a model is evaluated
+    from rasa.core.agent import Agent
+    from rasa.core.channels.channel import UserMessage
+    from rasa.engine.constants import PLACEHOLDER_MESSAGE, PLACEHOLDER_TRACKER
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 
     agent = Agent.load(str(model_path))
-    return [await agent.parse_message(message.text) for message in messages]
+    processor = agent.processor
+    if processor is None or not messages:
+        return [await agent.parse_message(message.text) for message in messages]
+    target = processor.model_metadata.nlu_target
+    inputs = {
+        PLACEHOLDER_MESSAGE: [UserMessage(message.text) for message in messages],
+        PLACEHOLDER_TRACKER: DialogueStateTracker.from_events("heldout", []),
+    }
+    parses = []
+    for parsed in processor.graph_runner.run(inputs=inputs, targets=[target])[target]:
+        parse = {TEXT: "", INTENT: {INTENT_NAME_KEY: None, PREDICTED_CONFIDENCE_KEY: 0.0}, ENTITIES: []}
+        parse.update(parsed.as_dict(only_output_properties=True))
+        processor._update_full_retrieval_intent(parse)
+        parses.append(parse)
+    return parses
 
 
 def parse_records(messages: list[LabelledMessage], parses: list[dict[str, Any]]) -> list[dict[str, Any]]:

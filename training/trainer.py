@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -117,6 +120,37 @@ def build_index(options: TrainOptions, index: Path) -> int:
     data = ["--data", *map(str, options.data), "--domain", str(options.domain)]
     code = run_actions(python, "actions.semantic.provision", [])
     return code or run_actions(python, "actions.semantic.build", [*data, "--out", str(index)])
+
+
+def seed_index(models: Path, registry: reg.Registry, data_hash: str, index: Path) -> reg.ModelEntry | None:
+    """Starts the new version's index from the index of a version trained from the same data (a
+    config-only change), so the build only confirms it is up to date instead of encoding every
+    example again (~30 s of CPU). The build still compares the embedding model and index settings
+    (``actions.semantic.build``) and rebuilds when they differ, so a copy is never served stale."""
+    for model in registry.models:
+        source = model.index_path(models)
+        if model.data_hash == data_hash and source is not None and source.is_dir():
+            shutil.copytree(source, index, dirs_exist_ok=True)
+            return model
+    return None
+
+
+def train_and_index(options: TrainOptions, model_id: str, index: Path) -> tuple[int, int]:
+    """``rasa train`` and the index build at the same time; their exit codes.
+
+    The index depends on the data only, and ``rasa train`` leaves much of a 2-core machine idle
+    (a whole training used 1.2 cores on average: 667 s of CPU in 535 s), so building alongside
+    takes the index's ~40 s off the wall time of a training (7 Dec 2026).
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="index") as pool:
+        indexing = pool.submit(build_index, options, index)
+        trained = train_model(options, model_id)
+        return trained, indexing.result()
+
+
+def minutes(seconds: float) -> str:
+    whole = round(seconds)
+    return f"{whole // 60} min {whole % 60:02d} s"
 
 
 def evaluate_version(model_file: Path, index: Path, options: TrainOptions, echo: Echo) -> Evaluation:
@@ -232,23 +266,29 @@ def train(options: TrainOptions, echo: Echo = print) -> int:
     started = datetime.now(timezone.utc)
     model_id = new_model_id(models, registry, started)
     (models / reg.ARCHIVE_DIR).mkdir(parents=True, exist_ok=True)
-    code = train_model(options, model_id)
     model_file = models / reg.archive_file(model_id)
+    index = models / reg.index_folder(model_id)
+    seeded = seed_index(models, registry, hashes[0], index)
+    if seeded is not None:
+        echo(f"semantic index: {seeded.id} was built from the same data; starting from its index")
+    clock = time.monotonic()
+    code, index_code = train_and_index(options, model_id, index)
+    echo(f"rasa train and the semantic index (alongside): {minutes(time.monotonic() - clock)}")
     if code != 0 or not model_file.is_file():
         echo(f"rasa train failed (exit code {code}): nothing recorded")
         return code or 1
-
-    index = models / reg.index_folder(model_id)
-    if build_index(options, index) != 0:
+    if index_code != 0:
         echo("building the semantic index failed: nothing recorded")
         return 1
     live_before = registry.live_entry()
+    clock = time.monotonic()
     try:
         candidate = evaluate_version(model_file, index, options, echo)
         live_metrics = live_metrics_for(models, live_before, index, options, echo)
     except EvaluationError as error:
         echo(f"{error}: nothing recorded")
         return 1
+    echo(f"held-out evaluation: {minutes(time.monotonic() - clock)}")
     decision = decide(candidate.metrics, live_metrics, tolerance_for(candidate.faq_messages))
 
     entry = reg.ModelEntry(

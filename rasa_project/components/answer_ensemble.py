@@ -14,6 +14,7 @@ rest of Rasa (rules, ``utter_faq``, the gates) works unchanged.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
@@ -62,6 +64,9 @@ def sentence_embedding(message: Message) -> np.ndarray | None:
     return None if sentence is None else np.asarray(sentence.features, dtype=np.float32)
 
 
+LINEAR_ITERATIONS = 100
+
+
 class LinearLabelModel:
     """TF-IDF words + character n-grams + sentence embedding → logistic regression."""
 
@@ -69,7 +74,10 @@ class LinearLabelModel:
         self.embedding_weight = embedding_weight
         self.words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True)
         self.characters = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True)
-        self.classifier = LogisticRegression(C=regularisation, max_iter=5000)
+        # 100 lbfgs iterations, not to convergence (~220): 22 s of fit instead of 60 s on 2 cores, top-1
+        # 0.911 against 0.909 on the held-out split, 571 of 572 top labels the same and identical end-to-end
+        # figures (2026-12-07). lbfgs's ConvergenceWarning for it is expected, so it is not shown.
+        self.classifier = LogisticRegression(C=regularisation, max_iter=LINEAR_ITERATIONS)
 
     def _features(self, messages: list[Message]) -> sparse.csr_matrix:
         lemmas = [lemma_text(message) for message in messages]
@@ -84,7 +92,9 @@ class LinearLabelModel:
     def fit(self, messages: list[Message]) -> None:
         self.words.fit([lemma_text(message) for message in messages])
         self.characters.fit([str(message.get(TEXT, "")).lower() for message in messages])
-        self.classifier.fit(self._features(messages), [label_of(message) for message in messages])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            self.classifier.fit(self._features(messages), [label_of(message) for message in messages])
 
     def probabilities(self, messages: list[Message]) -> list[dict[str, float]]:
         rows = self.classifier.predict_proba(self._features(messages))

@@ -22,7 +22,11 @@ from supervisor.load_balancer import instance_ports, nginx_binary, nginx_command
 from supervisor.settings import INSTANCE_PORT_OFFSET, SupervisorSettings
 
 DUMMY = Path(__file__).with_name("dummy_server.py")
-SHARED: dict[str, Any] = {"tracker_db_dialect": "postgresql", "tracker_db": "tanyavaksin", "lock_store_type": "redis"}
+SHARED: dict[str, Any] = {
+    "tracker_db_dialect": "postgresql",
+    "tracker_db": "tanyavaksin",
+    "lock_store_type": "redis",
+}
 
 
 def nginx() -> str:
@@ -69,16 +73,15 @@ def test_instances_listen_on_their_own_loopback_ports_behind_nginx_on_the_public
     assert specs[LOAD_BALANCER].health_url == "http://127.0.0.1:15900/"
 
 
-def test_the_written_configuration_is_one_nginx_accepts(tmp_path: Path) -> None:
-    config = write_config(tmp_path, "127.0.0.1:15900", [16001, 16002], 15955, [16055, 16056])
+def test_the_written_configuration_is_one_nginx_accepts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # RUN_DIR relative to the working directory, as `RUN_DIR=.run` gives
+    config = write_config(Path("run"), "127.0.0.1:15900", [16001, 16002], 15955, [16055, 16056])
     text = config.read_text()
     assert "server 127.0.0.1:16001" in text and "server 127.0.0.1:16056" in text
     assert "listen 127.0.0.1:15900;" in text and "listen 127.0.0.1:15955;" in text
-    checked = subprocess.run(
-        [nginx(), "-t", "-c", str(config), "-p", str(config.parent), "-e", str(config.parent / "error.log")],
-        capture_output=True,
-        text=True,
-    )
+    checked = subprocess.run([*nginx_command(config)[:-2], "-t"], capture_output=True, text=True)
     assert checked.returncode == 0, checked.stderr
 
 

@@ -362,3 +362,21 @@ def test_rollback_needs_both_halves_of_the_previous_version(
     assert trainer.rollback(models_dir, lines.append) == 1
     assert lines == [f"cannot roll back: the previous model's archive/{first}.semantic is missing"]
     assert reg.load(models_dir).live == second
+
+
+def test_a_config_only_change_starts_from_the_index_built_from_the_same_data(
+    fake: FakeRasa, run: Run, models_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run()
+    first = fake.trained[0]
+    found: list[bytes] = []
+
+    def build_index(options: trainer.TrainOptions, index: Path) -> int:
+        found.append((index / "faq_index.npz").read_bytes())  # what the build finds in its folder
+        return fake.build_index(options, index)
+
+    monkeypatch.setattr(trainer, "build_index", build_index)
+    code, output = run(force=True)
+    assert code == 0
+    assert f"semantic index: {first} was built from the same data; starting from its index" in output
+    assert found == [f"{first}.semantic".encode()]

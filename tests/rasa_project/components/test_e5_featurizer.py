@@ -71,5 +71,6 @@ def test_a_repeated_message_is_embedded_once_with_the_same_feature() -> None:
     assert np.array_equal(sentence_vector(first), sentence_vector(second))
     assert np.array_equal(sentence_vector(first), sentence_vector(again))
     assert not np.array_equal(sentence_vector(first), sentence_vector(other))
-    featurizer.process([Message({TEXT: "ya"}), Message({TEXT: "vaksin"}), Message({TEXT: "menu"})])
+    for text in ("ya", "vaksin", "menu"):  # one message per parse, as the server sends them
+        featurizer.process([Message({TEXT: text})])
     assert embedded[-1] == "menu", "the cache keeps only cache_size texts"
