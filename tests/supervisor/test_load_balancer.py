@@ -15,9 +15,10 @@ from typing import Any
 
 import httpx
 import pytest
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from supervisor.components import ACTION_SERVER, LOAD_BALANCER, RASA_SERVER, assistant_components
+from supervisor.environment import review_tracker_url
 from supervisor.load_balancer import instance_ports, nginx_binary, nginx_command, write_config
 from supervisor.settings import INSTANCE_PORT_OFFSET, SupervisorSettings
 
@@ -142,3 +143,12 @@ def test_instance_ports_without_a_balancer_are_the_public_port() -> None:
         5005 + INSTANCE_PORT_OFFSET,
         5006 + INSTANCE_PORT_OFFSET,
     ]
+
+
+def test_the_review_app_reads_the_postgresql_tracker_store_rasa_writes() -> None:
+    settings = SupervisorSettings(
+        tracker_db_dialect="postgresql", tracker_db="tanyavaksin", tracker_db_host="db.internal:5433",
+        tracker_db_user="rasa", tracker_db_password=SecretStr("s3cret"), lock_store_type="redis",
+    )  # fmt: skip
+    assert review_tracker_url(settings) == "postgresql+psycopg://rasa:s3cret@db.internal:5433/tanyavaksin"
+    assert review_tracker_url(SupervisorSettings(tracker_db="/run/t.db")) == "sqlite:////run/t.db"
