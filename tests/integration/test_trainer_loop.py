@@ -42,6 +42,8 @@ from playwright.sync_api import Locator, Page, expect, sync_playwright
 
 from actions.semantic import faq_index
 from actions.semantic.faq_index import INDEX_ENV, MODELS_ENV
+from supervisor.environment import rasa_variables
+from supervisor.settings import SupervisorSettings
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, sign_in
 from tests.integration import review_client as review
 from tests.integration.review_client import unused_port
@@ -172,7 +174,9 @@ class RasaServer:
         command += ["--enable-api", "--auth-token", self.token, "--credentials", str(credentials)]
         command += ["--endpoints", str(ROOT / "rasa_project" / "endpoints.yml")]
         environment = {
+            **dict.fromkeys(rasa_variables(), ""),  # Rasa refuses an endpoints file with a ${VAR} unset
             **os.environ,
+            "LOCK_STORE_TYPE": SupervisorSettings.model_fields["lock_store_type"].default,
             "PYTHONPATH": str(ROOT),
             "TRACKER_DB_DIALECT": "sqlite",
             "TRACKER_DB": str(self.tracker_db),
