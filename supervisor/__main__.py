@@ -8,7 +8,6 @@ import os
 
 from pydantic import ValidationError
 
-from actions.settings import ActionSettings
 from supervisor.environment import (
     RASA_API_FILE,
     ensure_review_admin,
@@ -16,7 +15,7 @@ from supervisor.environment import (
     prepare_environment,
     write_private,
 )
-from supervisor.load_balancer import instance_ports, nginx_binary, write_config
+from supervisor.load_balancer import nginx_binary, write_for
 from supervisor.stack import run_stack
 
 
@@ -42,13 +41,7 @@ def main() -> None:
                 "RASA_INSTANCES / ACTION_INSTANCES above 1 run behind nginx, which is not installed: "
                 "run scripts/setup_nginx.sh (Debian's package)"
             )
-        write_config(
-            settings.run_dir,
-            f"{settings.rasa_interface}:{settings.rasa_port}",
-            instance_ports(settings.rasa_port, settings.rasa_instances, balanced=True),
-            ActionSettings().action_port,
-            instance_ports(ActionSettings().action_port, settings.action_instances, balanced=True),
-        )
+        write_for(settings)
     ensure_review_admin(settings)
     rasa_api = settings.run_dir / RASA_API_FILE
     write_private(rasa_api, {name: os.environ[name] for name in ("RASA_URL", "RASA_API_TOKEN")})

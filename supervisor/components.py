@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from actions.settings import ActionSettings
-from supervisor.load_balancer import NGINX_CONFIG, instance_ports, nginx_command
+from supervisor.load_balancer import NGINX_CONFIG, action_ports, nginx_command, rasa_ports
 from supervisor.settings import ROOT, SupervisorSettings
 
 REGISTRY = "registry"
@@ -49,8 +48,6 @@ def assistant_components(settings: SupervisorSettings) -> list[ComponentSpec]:
     """
     actions_python = str(ROOT / ".venvs" / "actions" / "bin" / "python")
     balanced = settings.load_balanced
-    rasa_ports = instance_ports(settings.rasa_port, settings.rasa_instances, balanced)
-    action_ports = instance_ports(ActionSettings().action_port, settings.action_instances, balanced)
     rasa = str(ROOT / ".venvs" / "rasa" / "bin" / "rasa")
     project = ROOT / "rasa_project"
     return [
@@ -69,7 +66,7 @@ def assistant_components(settings: SupervisorSettings) -> list[ComponentSpec]:
         *(
             ComponentSpec(instance_name(ACTION_SERVER, number), (actions_python, "-m", "actions.server"),
                           f"http://127.0.0.1:{port}/health", {"ACTION_PORT": str(port)})
-            for number, port in enumerate(action_ports, start=1)
+            for number, port in enumerate(action_ports(settings), start=1)
         ),
         # The HTTP API (token-protected) lets the training gate swap in a new model (in each process:
         # RASA_URL lists them) and the review app hand a conversation back from an officer.
@@ -83,7 +80,7 @@ def assistant_components(settings: SupervisorSettings) -> list[ComponentSpec]:
                  "--credentials", str(project / "credentials.yml")),
                 f"http://127.0.0.1:{port}/",
             )
-            for number, port in enumerate(rasa_ports, start=1)
+            for number, port in enumerate(rasa_ports(settings), start=1)
         ),
         # nginx on the public ports: up when it answers for Rasa (i.e. at least one Rasa answers).
         *([ComponentSpec(LOAD_BALANCER, nginx_command(settings.run_dir / NGINX_CONFIG),

@@ -22,7 +22,7 @@ from sqlalchemy.engine import URL
 
 from actions.settings import ActionSettings
 from core.threads import THREADS
-from supervisor.load_balancer import instance_ports
+from supervisor.load_balancer import rasa_ports
 from supervisor.settings import ROOT, SupervisorSettings
 
 ENV_FILE = ROOT / ".env"
@@ -75,8 +75,6 @@ def prepare_environment() -> SupervisorSettings:
         if not os.environ.get(name):
             os.environ[name] = value
     rasa_url = f"http://127.0.0.1:{settings.rasa_port}"
-    balanced = settings.load_balanced
-    rasa_processes = instance_ports(settings.rasa_port, settings.rasa_instances, balanced)
     derived = {
         **dict.fromkeys(sorted(rasa_variables()), ""),  # empty: the channel refuses, or its default
         "RUN_DIR": str(run_dir),
@@ -98,7 +96,7 @@ def prepare_environment() -> SupervisorSettings:
         "REVIEW_RASA_URL": rasa_url,
         # The training gate swaps the model in every Rasa process (training/hotswap.py), not in
         # whichever one nginx would pick.
-        "RASA_URL": ",".join(f"http://127.0.0.1:{port}" for port in rasa_processes),
+        "RASA_URL": ",".join(f"http://127.0.0.1:{port}" for port in rasa_ports(settings)),
         **THREADS,  # one thread per numeric library and process (core/threads.py)
     }
     derived["REVIEW_TRACKER_STORE_URL"] = review_tracker_url(settings)

@@ -20,7 +20,8 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-from supervisor.settings import INSTANCE_PORT_OFFSET
+from actions.settings import ActionSettings
+from supervisor.settings import INSTANCE_PORT_OFFSET, SupervisorSettings
 
 NGINX_CONFIG = Path("nginx") / "nginx.conf"
 # Above the channels' own limit (1 MiB, rasa_project/channels/inbound.py), which answers in Indonesian;
@@ -36,6 +37,15 @@ def instance_ports(public_port: int, instances: int, balanced: bool) -> list[int
     if not balanced:
         return [public_port]
     return [public_port + INSTANCE_PORT_OFFSET + number for number in range(instances)]
+
+
+def rasa_ports(settings: SupervisorSettings) -> list[int]:
+    """Where the stack's Rasa processes listen (RASA_URL lists them; nginx and the supervisor use them)."""
+    return instance_ports(settings.rasa_port, settings.rasa_instances, settings.load_balanced)
+
+
+def action_ports(settings: SupervisorSettings) -> list[int]:
+    return instance_ports(ActionSettings().action_port, settings.action_instances, settings.load_balanced)
 
 
 def nginx_binary() -> str | None:
@@ -117,6 +127,17 @@ http {{
 {temp}
 {servers}}}
 """
+
+
+def write_for(settings: SupervisorSettings) -> Path:
+    """The stack's nginx.conf: the public Rasa address and the action port in front of the processes."""
+    return write_config(
+        settings.run_dir,
+        f"{settings.rasa_interface}:{settings.rasa_port}",
+        rasa_ports(settings),
+        ActionSettings().action_port,
+        action_ports(settings),
+    )
 
 
 def write_config(
