@@ -69,13 +69,14 @@ def assistant_components(settings: SupervisorSettings) -> list[ComponentSpec]:
             for number, port in enumerate(action_ports(settings), start=1)
         ),
         # The HTTP API (token-protected) lets the training gate swap in a new model (in each process:
-        # RASA_URL lists them) and the review app hand a conversation back from an officer.
+        # RASA_URL lists them) and the review app hand a conversation back from an officer. The token is
+        # one argument ("--auth-token=…"): a generated one may start with "-", an option to argparse.
         *(
             ComponentSpec(
                 instance_name(RASA_SERVER, number),
                 (rasa, "run", "--model", settings.model, "--port", str(port),
                  "--interface", "127.0.0.1" if balanced else settings.rasa_interface,
-                 "--enable-api", "--auth-token", settings.rasa_api_token.get_secret_value(),
+                 "--enable-api", f"--auth-token={settings.rasa_api_token.get_secret_value()}",
                  "--endpoints", str(project / "endpoints.yml"),
                  "--credentials", str(project / "credentials.yml")),
                 f"http://127.0.0.1:{port}/",

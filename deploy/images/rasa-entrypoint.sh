@@ -7,4 +7,5 @@ if [ -z "${RASA_API_TOKEN:-}" ]; then
   echo "RASA_API_TOKEN is empty: set it (compose: .env; Kubernetes: the tanyavaksin-secrets Secret)." >&2
   exit 64
 fi
-exec rasa "$@" --auth-token "$RASA_API_TOKEN"
+# One argument: a token starting with "-" (1 in 64 of generated ones) is not read as an option.
+exec rasa "$@" "--auth-token=$RASA_API_TOKEN"

@@ -832,10 +832,11 @@ def test_the_rasa_entrypoint_refuses_an_empty_api_token(tmp_path: Path) -> None:
     fake_rasa.chmod(0o755)
     result = subprocess.run(
         ["/bin/sh", str(entrypoint), "run", "--enable-api"], capture_output=True, text=True, timeout=10,
-        check=False, env={"PATH": f"{tmp_path}:/usr/bin:/bin", "RASA_API_TOKEN": "s3cret-token"},
+        check=False, env={"PATH": f"{tmp_path}:/usr/bin:/bin", "RASA_API_TOKEN": "-s3cret-token"},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["run", "--enable-api", "--auth-token", "s3cret-token"]
+    # One argument, so a token that starts with "-" is not taken for an option.
+    assert result.stdout.split() == ["run", "--enable-api", "--auth-token=-s3cret-token"]
 
 
 def test_nginx_accepts_the_configuration(nginx_conf: str, tmp_path: Path) -> None:

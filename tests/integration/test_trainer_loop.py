@@ -171,7 +171,7 @@ class RasaServer:
         credentials = self.folder / "credentials.yml"
         credentials.write_text("rest:\n", encoding="utf-8")
         command = [str(RASA), "run", "--model", str(models), "--port", str(self.port)]
-        command += ["--enable-api", "--auth-token", self.token, "--credentials", str(credentials)]
+        command += ["--enable-api", f"--auth-token={self.token}", "--credentials", str(credentials)]
         command += ["--endpoints", str(ROOT / "rasa_project" / "endpoints.yml")]
         environment = {
             **dict.fromkeys(rasa_variables(), ""),  # Rasa refuses an endpoints file with a ${VAR} unset
