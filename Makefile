@@ -36,9 +36,10 @@ ACTIONS_TESTS := tests/core tests/supervisor tests/actions tests/services tests/
 help: ## show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
-setup: ## create/update both Python environments (idempotent)
-	@scripts/setup_env.sh rasa 3.10
-	@scripts/setup_env.sh actions 3.11
+setup: ## create/update both Python environments (idempotent; both at once: pip is mostly one core)
+	@scripts/setup_env.sh rasa 3.10 > >(sed 's/^/[rasa] /') 2>&1 & rasa=$$!; \
+	  scripts/setup_env.sh actions 3.11 > >(sed 's/^/[actions] /') 2>&1; actions=$$?; \
+	  wait $$rasa && exit $$actions
 
 train: setup ## train the Rasa model and its semantic index, gate them end to end on the held-out split; live together only if not worse
 	$(RASA_ENV)/python -m training train --config $(CONFIG) --domain $(DOMAIN) --data $(TRAIN_DATA) \

@@ -36,7 +36,7 @@ from rasa.shared.core.events import BotUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from rasa_project import action_results
+from rasa_project import action_results, model_loading
 from rasa_project.content import (
     ContentError,
     Responses,
@@ -73,6 +73,9 @@ class LiveContentNLG(TemplatedNaturalLanguageGenerator):
         super().__init__(self._model_responses)
         self.refresh()
         action_results.install()  # the action server's responses are checked with a compiled schema
+        # Created before the server loads its model (Agent.__init__): the model loads, at start and on
+        # every hot swap, without tracing a training step.
+        model_loading.install()
 
     # Rasa's Agent assigns ``nlg.responses = domain.responses`` whenever it loads a model (also on a
     # hot swap through the HTTP API): that sets the model's responses; reads return the merged view.

@@ -40,10 +40,13 @@ async def profile(model: str, texts: list[str], turns: int) -> str:
     from rasa.utils.common import configure_logging_and_warnings
     from rasa.utils.log_utils import configure_structlog
 
+    from rasa_project import model_loading
+
     # As `rasa run` logs by default: its debug lines would be most of what is measured.
     configure_logging_and_warnings(logging.INFO)
     configure_structlog(logging.INFO)
 
+    model_loading.install()  # as the Rasa server loads it (the live NLG installs it there)
     agent = Agent.load(model)
     for text in texts[:20]:
         await agent.parse_message(text)

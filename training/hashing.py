@@ -35,6 +35,23 @@ def component_sources(config: Path, project_root: Path) -> list[tuple[str, Path]
     return sources
 
 
+# What Rasa's own cache fingerprints (component name, config, inputs) cannot see: the code of the
+# project's components and of what they import, and the packages they run on.
+CODE_FOLDERS = ("rasa_project", "core")
+CODE_FILES = ("requirements/rasa.lock",)
+
+
+def code_hash(project_root: Path) -> str:
+    """The project's Rasa-side code and pinned packages, relative paths: the same in every checkout."""
+    sources = [
+        (path.relative_to(project_root).as_posix(), path)
+        for folder in CODE_FOLDERS
+        for path in sorted((project_root / folder).rglob("*.py"))
+    ]
+    sources += [(name, project_root / name) for name in CODE_FILES if (project_root / name).is_file()]
+    return digest(sources, extra=[f"rasa=={_rasa_version()}"])
+
+
 def config_hash(config: Path, project_root: Path) -> str:
     sources = [("config", config), *component_sources(config, project_root)]
     return digest(sources, extra=[f"rasa=={_rasa_version()}"])

@@ -43,6 +43,9 @@ async def parse_all(model_path: Path, messages: list[LabelledMessage]) -> list[d
     from rasa.shared.core.trackers import DialogueStateTracker
     from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
 
+    from rasa_project import model_loading
+
+    model_loading.install()  # as the Rasa server loads it: without tracing a training step
     agent = Agent.load(str(model_path))
     processor = agent.processor
     if processor is None or not messages:

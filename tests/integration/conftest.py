@@ -30,9 +30,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "last: stops the disposable assistant, so runs after every other test")
 
 
+# Its own Rasa server, review app and chromium; no session assistant: it goes first, while nothing
+# else runs (the session assistants, once started, stay up until the end).
+FIRST = "test_trainer_loop.py"
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The ``last`` tests go to the end; the sort is stable, so the others keep their order."""
-    items.sort(key=lambda item: item.get_closest_marker("last") is not None)
+    """The trainer's loop first, the ``last`` tests at the end; the sort is stable, so the others
+    keep their order."""
+    items.sort(key=lambda item: (item.path.name != FIRST, item.get_closest_marker("last") is not None))
 
 
 @contextmanager
