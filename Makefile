@@ -72,30 +72,57 @@ types: setup ## mypy on both environments' code
 	$(ACTIONS_ENV)/mypy --python-executable $(RASA_ENV)/python --python-version 3.10 $(RASA_SIDE) $(RASA_TESTS) \
 	  tests/core/test_personal_data.py
 
-unit: setup ## unit tests (core on both Pythons; Rasa components, data, training; actions, registry, review app on SQLite + PostgreSQL)
+unit: setup ## unit tests, three lanes side by side (core on both Pythons; Rasa components, data, training; actions, supervisor; registry; review app; on SQLite + PostgreSQL)
 	@scripts/setup_nginx.sh
+	@MAKE="$(MAKE)" scripts/lanes.sh "unit-rasa unit-actions" unit-registry unit-review
+
+# The lanes of `unit`, `integration` and `test` (scripts/lanes.sh), each on ports no other lane of its
+# stage uses. In a lane (LANE=1) the stage that started it has set up and trained already: two lanes
+# must not set up or train at once.
+NEEDS_SETUP := $(if $(LANE),,setup)
+NEEDS_TRAIN := $(if $(LANE),,train)
+.PHONY: unit-rasa unit-actions unit-registry unit-review integration-loop integration-stack
+unit-rasa: $(NEEDS_SETUP)
 	$(RASA_ENV)/python -m pytest -q $(RASA_TESTS) tests/core \
 	  --ignore=tests/core/test_personal_data_properties.py --ignore=tests/core/test_nik.py  # hypothesis: actions env
-	$(ACTIONS_ENV)/python -m pytest -q -m "not trained_model" tests/core tests/supervisor tests/actions tests/services \
+
+unit-registry: $(NEEDS_SETUP)
+	$(ACTIONS_ENV)/python -m pytest -q -m "not trained_model" tests/services/registry
+
+unit-review: $(NEEDS_SETUP)
+	$(ACTIONS_ENV)/python -m pytest -q -m "not trained_model" tests/services/review
+
+unit-actions: $(NEEDS_SETUP)
+	$(ACTIONS_ENV)/python -m pytest -q -m "not trained_model" tests/core tests/supervisor tests/actions \
 	  tests/load/test_scale_pieces.py
 
 validate: setup ## rasa data validate --fail-on-warnings
 	$(RASA) data validate --fail-on-warnings --config $(CONFIG) --domain $(DOMAIN) --data $(TRAIN_DATA)
 
-conversation: train ## conversation tests (Rasa test stories) against the newest model
+conversation: $(NEEDS_TRAIN) ## conversation tests (Rasa test stories) against the newest model
 	$(RASA) test core --stories tests/conversations --model models --fail-on-prediction-errors --out reports/conversation
 
-integration: train ## real Rasa server + real action server over HTTP (and the officer console in chromium); tests that need the trained models
+integration: train ## real Rasa server + real action server over HTTP (and the officer console in chromium), tests that need the trained models; the trainer's loop beside the rest
 	@scripts/setup_browser.sh
-	$(ACTIONS_ENV)/python -m pytest -q -m trained_model tests/actions tests/services
-	$(ACTIONS_ENV)/python -m pytest -q --durations=10 tests/integration
+	@MAKE="$(MAKE)" scripts/lanes.sh integration-loop integration-stack
 
-browser: setup ## review app in headless Debian chromium (Playwright; installs chromium when missing)
+integration-loop: $(NEEDS_TRAIN)  # its own Rasa server, review app and chromium on ports of its own (16270-16290, ephemeral)
+	$(ACTIONS_ENV)/python -m pytest -q --durations=5 tests/integration/test_trainer_loop.py
+
+integration-stack: $(NEEDS_TRAIN)
+	$(ACTIONS_ENV)/python -m pytest -q -m trained_model tests/actions tests/services
+	$(ACTIONS_ENV)/python -m pytest -q --durations=10 tests/integration --ignore=tests/integration/test_trainer_loop.py
+
+browser: $(NEEDS_SETUP) ## review app in headless Debian chromium (Playwright; installs chromium when missing)
 	@scripts/setup_browser.sh
 	$(ACTIONS_ENV)/python -m pytest -q tests/browser
 
 # No separate `validate`: `train` runs the same `rasa data validate --fail-on-warnings` first and stops on it.
-test: lint deploy-lint types unit validate train conversation integration browser ## every test, in CI order (sets up what is missing)
+# After training, two lanes side by side: the trainer's loop then the browser tests; the conversation
+# tests then the rest of integration (each about half of what is left; README "CI time").
+test: lint deploy-lint types unit train ## every test, in CI order (sets up what is missing); independent lanes side by side
+	@scripts/setup_browser.sh
+	@MAKE="$(MAKE)" scripts/lanes.sh "integration-loop browser" "conversation integration-stack"
 
 eval: train ## held-out accuracy, wrong-answer and fallback rates, confusions, report in reports/eval
 	$(RASA_ENV)/python -m training.heldout_parse --model $(MODELS) --heldout $(HELDOUT) --out reports/eval

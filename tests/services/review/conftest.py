@@ -7,9 +7,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from argon2 import PasswordHasher, profiles
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
+from services.review import auth
 from services.review.app import create_app
 from services.review.auth import create_user
 from services.review.database import make_engine, make_session_factory
@@ -19,6 +21,29 @@ from services.review.settings import ReviewSettings
 from tests.services.review.support import ADMIN, REVIEWER, FakeClock, sign_in, write_snapshots
 
 UNUSED_PORT_URL = "http://127.0.0.1:16199"  # nothing listens here: "Rasa is down"
+
+
+REAL_PASSWORD_HASHING = "real_password_hashing"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", f"{REAL_PASSWORD_HASHING}: argon2id with the app's own parameters")
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """argon2id with argon2-cffi's CHEAPEST parameters ("for unit tests") unless a test is marked
+    ``real_password_hashing`` (test_auth.py, where signing in is what is tested).
+
+    The app's own parameters cost ~140 ms of CPU per hash and per check; these tests create two
+    to four users and sign in once or twice each, so hashing was about 40 % of their time. The
+    served app (browser and integration tests, ``create-user`` processes) always hashes for real.
+    """
+    if request.node.get_closest_marker(REAL_PASSWORD_HASHING) is None:
+        monkeypatch.setattr(auth, "_hasher", PasswordHasher.from_parameters(profiles.CHEAPEST))
+    auth._dummy_hash.cache_clear()  # made with whichever hasher came first
+    yield
+    auth._dummy_hash.cache_clear()
 
 
 @pytest.fixture

@@ -40,6 +40,7 @@ from tests.services.review.support import (
 )
 
 Response = httpx.Response
+pytestmark = pytest.mark.real_password_hashing  # signing in is what these tests are about
 
 
 def session_rows(settings: ReviewSettings) -> list[WebSession]:
@@ -53,7 +54,8 @@ def session_rows(settings: ReviewSettings) -> list[WebSession]:
 
 def test_passwords_are_argon2id_and_checked() -> None:
     stored = hash_password("correct horse battery")
-    assert stored.startswith("$argon2id$")
+    # argon2-cffi's recommended parameters (RFC 9106's second choice): 64 MiB, 3 passes, 4 lanes
+    assert stored.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
     assert password_matches(stored, "correct horse battery")
     assert not password_matches(stored, "correct horse battery!")
     assert not password_matches("not a hash", "anything")
