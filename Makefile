@@ -27,7 +27,7 @@ MODELS      := models
 RASA_SIDE     := core rasa_project training
 RASA_TESTS    := tests/rasa_project tests/data tests/training
 ACTIONS_SIDE  := core actions services supervisor
-ACTIONS_TESTS := tests/core tests/supervisor tests/actions tests/services tests/integration tests/browser \
+ACTIONS_TESTS := tests/core tests/supervisor tests/actions tests/services tests/integration tests/browser tests/scripts \
   tests/harness tests/load tests/deploy
 
 .PHONY: help setup run shell train test lint deploy-lint types unit validate conversation integration browser eval \
@@ -81,7 +81,7 @@ unit: setup ## unit tests, three lanes side by side (core on both Pythons; Rasa 
 # must not set up or train at once.
 NEEDS_SETUP := $(if $(LANE),,setup)
 NEEDS_TRAIN := $(if $(LANE),,train)
-.PHONY: unit-rasa unit-actions unit-registry unit-review integration-loop integration-stack
+.PHONY: unit-rasa unit-actions unit-registry unit-review integration-loop integration-faults integration-stack
 unit-rasa: $(NEEDS_SETUP)
 	$(RASA_ENV)/python -m pytest -q $(RASA_TESTS) tests/core \
 	  --ignore=tests/core/test_personal_data_properties.py --ignore=tests/core/test_nik.py  # hypothesis: actions env
@@ -94,7 +94,7 @@ unit-review: $(NEEDS_SETUP)
 
 unit-actions: $(NEEDS_SETUP)
 	$(ACTIONS_ENV)/python -m pytest -q -m "not trained_model" tests/core tests/supervisor tests/actions \
-	  tests/load/test_scale_pieces.py
+	  tests/load/test_scale_pieces.py tests/scripts
 
 validate: setup ## rasa data validate --fail-on-warnings
 	$(RASA) data validate --fail-on-warnings --config $(CONFIG) --domain $(DOMAIN) --data $(TRAIN_DATA)
@@ -102,27 +102,36 @@ validate: setup ## rasa data validate --fail-on-warnings
 conversation: $(NEEDS_TRAIN) ## conversation tests (Rasa test stories) against the newest model
 	$(RASA) test core --stories tests/conversations --model models --fail-on-prediction-errors --out reports/conversation
 
-integration: train ## real Rasa server + real action server over HTTP (and the officer console in chromium), tests that need the trained models; the trainer's loop beside the rest
+integration: train ## real Rasa server + real action server over HTTP (and the officer console in chromium), tests that need the trained models; the trainer's loop and the fault tests beside the rest
 	@scripts/setup_browser.sh
-	@MAKE="$(MAKE)" scripts/lanes.sh integration-loop integration-stack
+	@MAKE="$(MAKE)" scripts/lanes.sh "integration-loop integration-faults" integration-stack
 
-integration-loop: $(NEEDS_TRAIN)  # its own Rasa server, review app and chromium on ports of its own (16270-16290, ephemeral)
-	$(ACTIONS_ENV)/python -m pytest -q --durations=5 tests/integration/test_trainer_loop.py
+# Integration in three parts, none sharing a server with another: the trainer's loop (its own Rasa
+# server, review app and chromium on 16270-16290 and ephemeral ports), the fault tests (two Rasa and
+# two action processes behind nginx, a Redis of their own, the machine's PostgreSQL stopped and
+# started: nothing else in integration uses PostgreSQL) and the rest (two assistants for the session).
+LOOP_TESTS   := tests/integration/test_trainer_loop.py
+FAULTS_TESTS := tests/integration/test_scale_faults.py
+integration-loop: $(NEEDS_TRAIN)
+	$(ACTIONS_ENV)/python -m pytest -q --durations=5 $(LOOP_TESTS)
+
+integration-faults: $(NEEDS_TRAIN)
+	$(ACTIONS_ENV)/python -m pytest -q --durations=5 $(FAULTS_TESTS)
 
 integration-stack: $(NEEDS_TRAIN)
 	$(ACTIONS_ENV)/python -m pytest -q -m trained_model tests/actions tests/services
-	$(ACTIONS_ENV)/python -m pytest -q --durations=10 tests/integration --ignore=tests/integration/test_trainer_loop.py
+	$(ACTIONS_ENV)/python -m pytest -q --durations=10 tests/integration --ignore=$(LOOP_TESTS) --ignore=$(FAULTS_TESTS)
 
 browser: $(NEEDS_SETUP) ## review app in headless Debian chromium (Playwright; installs chromium when missing)
 	@scripts/setup_browser.sh
 	$(ACTIONS_ENV)/python -m pytest -q tests/browser
 
 # No separate `validate`: `train` runs the same `rasa data validate --fail-on-warnings` first and stops on it.
-# After training, two lanes side by side: the trainer's loop then the browser tests; the conversation
-# tests then the rest of integration (each about half of what is left; README "CI time").
+# After training, three lanes side by side (README "CI time"): the trainer's loop, then the
+# conversation tests; the rest of integration; the fault tests, then the browser tests.
 test: lint deploy-lint types unit train ## every test, in CI order (sets up what is missing); independent lanes side by side
 	@scripts/setup_browser.sh
-	@MAKE="$(MAKE)" scripts/lanes.sh "integration-loop browser" "conversation integration-stack"
+	@MAKE="$(MAKE)" scripts/lanes.sh "integration-loop conversation" integration-stack "integration-faults browser"
 
 eval: train ## held-out accuracy, wrong-answer and fallback rates, confusions, report in reports/eval
 	$(RASA_ENV)/python -m training.heldout_parse --model $(MODELS) --heldout $(HELDOUT) --out reports/eval

@@ -30,8 +30,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "last: stops the disposable assistant, so runs after every other test")
 
 
-# Its own Rasa server, review app and chromium; no session assistant: it goes first, while nothing
-# else runs (the session assistants, once started, stay up until the end).
+# Its own Rasa server, review app and chromium; no session assistant. `make integration` runs it in a
+# lane of its own (Makefile); run here with the rest, it goes first, before the session assistants
+# start (once started, they stay up until the end).
 FIRST = "test_trainer_loop.py"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import yaml
@@ -10,6 +11,8 @@ import yaml
 from actions.officer_hours import WorkingHours
 from tests.harness.assistant_process import ROOT
 from tests.harness.whatsapp import payloads
+from tests.harness.whatsapp.fake_graph_api import FakeGraphApi
+from tests.harness.whatsapp.user import QUIET_SECONDS
 
 
 def first_variation(name: str) -> dict[str, Any]:
@@ -66,3 +69,19 @@ WHATSAPP_SECRETS = {
     "WHATSAPP_SENDER_HASH_KEY": "it-sender-hash-key",
     "WHATSAPP_PHONE_NUMBER_ID": payloads.DEFAULT_PHONE_NUMBER_ID,
 }
+
+
+def turn_replies(fake: FakeGraphApi, phone: str, before: int, seconds: float) -> list[dict[str, Any]]:
+    """The records the fake Graph API got for ``phone`` after its first ``before`` ones: once one has
+    come, and nothing more for ``QUIET_SECONDS`` (the channel sends a turn's messages one after the
+    other as soon as the turn is handled). Fails when nothing comes within ``seconds``."""
+    deadline = time.monotonic() + seconds
+    count, last_new = before, time.monotonic()
+    while time.monotonic() < deadline:
+        now = len(fake.sent(to=phone))
+        if now != count:
+            count, last_new = now, time.monotonic()
+        elif count > before and time.monotonic() - last_new >= QUIET_SECONDS:
+            return fake.sent(to=phone)[before:]
+        time.sleep(0.1)
+    raise AssertionError(f"no reply to {phone} within {seconds} s")

@@ -25,7 +25,7 @@ from services.registry.demo import AREAS, DEMO_PERSON
 from tests.harness.assistant_process import AssistantProcess
 from tests.harness.whatsapp import payloads
 from tests.harness.whatsapp.fake_graph_api import FakeGraphApiThread
-from tests.integration.support import WHATSAPP_SECRETS, response_text
+from tests.integration.support import WHATSAPP_SECRETS, response_text, turn_replies
 
 PHONE_ON_FILE = DEMO_PERSON.phone.removeprefix("+")
 BIRTH_DATE = DEMO_PERSON.birth_date.strftime("%d-%m-%Y")
@@ -48,15 +48,7 @@ class Phones:
         url = f"http://127.0.0.1:{self.assistant.rasa_port}/webhooks/whatsapp/webhook"
         headers = payloads.signed_headers(body, WHATSAPP_SECRETS["WHATSAPP_APP_SECRET"])
         assert httpx.post(url, content=body, headers=headers, timeout=30).status_code == 200
-        deadline = time.monotonic() + ANSWER_SECONDS
-        while time.monotonic() < deadline:
-            time.sleep(2.0)
-            sent = self.fake.sent(to=phone)[before:]
-            if sent:
-                time.sleep(1.5)
-                if len(self.fake.sent(to=phone)) == before + len(sent):
-                    return [record["message"] for record in sent]
-        raise AssertionError(f"no reply to {phone}")
+        return [record["message"] for record in turn_replies(self.fake, phone, before, ANSWER_SECONDS)]
 
     def say(self, phone: str, text: str) -> str:
         return read(self.deliver(payloads.text_message(phone, text)))

@@ -33,7 +33,7 @@ from services.registry.settings import RegistrySettings
 from tests.harness.assistant_process import ROOT, AssistantProcess
 from tests.harness.whatsapp import payloads
 from tests.harness.whatsapp.fake_graph_api import FakeGraphApi, FakeGraphApiThread
-from tests.integration.support import WHATSAPP_SECRETS, response_text
+from tests.integration.support import WHATSAPP_SECRETS, response_text, turn_replies
 
 BUDI_SPACED = "3174 0517 0885 9001"
 AGUS_SPACED = "3578 0305 0172 9002"
@@ -231,15 +231,8 @@ class WhatsAppPhones:
         url = f"http://127.0.0.1:{self.assistant.rasa_port}/webhooks/whatsapp/webhook"
         headers = payloads.signed_headers(body, WHATSAPP_SECRETS["WHATSAPP_APP_SECRET"])
         assert httpx.post(url, content=body, headers=headers, timeout=30).status_code == 200
-        deadline = time.monotonic() + WA_SECONDS
-        while time.monotonic() < deadline:
-            time.sleep(3.0)  # replies of one turn arrive together; wait until they stop
-            sent = self.fake.sent(to=phone)[before:]
-            if sent and len(self.fake.sent(to=phone)) == before + len(sent):
-                time.sleep(1.0)
-                if len(self.fake.sent(to=phone)) == before + len(sent):
-                    return "\n\n".join(_text_of(record["message"]) for record in sent)
-        raise AssertionError(f"no reply to {phone}")
+        sent = turn_replies(self.fake, phone, before, WA_SECONDS)
+        return "\n\n".join(_text_of(record["message"]) for record in sent)
 
     def codes(self, phone: str = BUDI_PHONE) -> list[str]:
         """The one-time codes the phone on file got (authentication templates), oldest first."""
