@@ -65,6 +65,11 @@ class ActionSettings(BaseSettings):
     embedding_threads: int = Field(
         default=1, ge=0, validation_alias=AliasChoices("TANYAVAKSIN_EMBEDDING_THREADS", "embedding_threads")
     )
+    # Index builds and evaluations reuse the vectors of texts embedded before
+    # (actions/semantic/embedding_store.py): a file (empty: the user's cache folder) or "off".
+    embedding_cache: str = Field(
+        default="", validation_alias=AliasChoices("TANYAVAKSIN_EMBEDDING_CACHE", "embedding_cache")
+    )
     models: str = Field(default="models", validation_alias=AliasChoices("TANYAVAKSIN_MODELS", "models"))
     semantic_index: str = Field(
         default="", validation_alias=AliasChoices("TANYAVAKSIN_SEMANTIC_INDEX", "semantic_index")

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from actions.semantic.embedding_store import EmbeddingStore, store_path
 from actions.settings import current_settings
 from core.bounded_cache import BoundedCache
 
@@ -98,6 +99,17 @@ class Encoder:
             show_progress_bar=False,
         )
         return np.asarray(embeddings, dtype=np.float32).reshape(len(texts), -1)
+
+    def encode_batch(self, texts: list[str], prompt: str) -> np.ndarray:
+        """``encode`` for batch work (index builds, evaluations): the vectors of texts this model has
+        embedded before come from the on-disk store (embedding_store.py), unless it is off."""
+        path = store_path(current_settings().embedding_cache)
+        if path is None:
+            return self.encode(texts, prompt)
+        cleaned = [" ".join(text.split()) for text in texts]
+        store = EmbeddingStore(path)
+        matrix, _ = store.encode(cleaned, self.fingerprint, prompt, lambda batch: self.encode(batch, prompt))
+        return matrix.reshape(len(texts), -1)
 
     def encode_one(self, text: str, prompt: str) -> np.ndarray:
         """One message, as the action server does per request; a repeated one from the cache."""

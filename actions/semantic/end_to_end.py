@@ -82,7 +82,7 @@ class Setup:
 def read_cases(parses_file: Path, search: SemanticFaqSearch) -> list[Case]:
     entries = json.loads(parses_file.read_text(encoding="utf-8"))["parses"]
     texts = [str(entry["text"]) for entry in entries]
-    embeddings = search.encoder.encode(texts, search.index.info.message_prompt)
+    embeddings = search.encoder.encode_batch(texts, search.index.info.message_prompt)
     return [
         Case(
             text=entry["text"],

@@ -193,7 +193,7 @@ def build_index(
     kept = sorted(dict.fromkeys(kept), key=lambda ex: ex.label)  # drop duplicates, group by label
     if not kept:
         raise ValueError("no training examples to index")
-    embeddings = encoder.encode([ex.text for ex in kept], info.example_prompt)
+    embeddings = encoder.encode_batch([ex.text for ex in kept], info.example_prompt)
     return FaqIndex(embeddings, [ex.label for ex in kept], [ex.text for ex in kept], info)
 
 

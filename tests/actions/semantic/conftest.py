@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -43,3 +44,12 @@ def tiny_nlu(tmp_path: Path) -> Path:
     folder.mkdir()
     (folder / "faq.yml").write_text(TINY_NLU, encoding="utf-8")
     return folder
+
+
+@pytest.fixture(autouse=True, scope="session")
+def private_embedding_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Index builds here keep their vectors in a store of this session, not in the user's cache."""
+    with pytest.MonkeyPatch.context() as patch:
+        store = tmp_path_factory.mktemp("embeddings") / "store.sqlite3"
+        patch.setenv("TANYAVAKSIN_EMBEDDING_CACHE", str(store))
+        yield
