@@ -20,7 +20,8 @@ class Counting:
     """Wraps the real encoder; remembers which texts it was asked to embed."""
 
     def __init__(self, encoder: Encoder, prompt: str = "") -> None:
-        self.encoder, self.prompt, self.asked = encoder, prompt, []  # type: list[str]
+        self.encoder, self.prompt = encoder, prompt
+        self.asked: list[str] = []
 
     def __call__(self, texts: list[str]) -> np.ndarray:
         self.asked += texts
