@@ -15,6 +15,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from core.user_cache import user_cache_folder
 from training.hashing import code_hash
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,7 +52,7 @@ def rasa_cache_directory(environment: Mapping[str, str], root: Path = ROOT) -> P
     """
     if environment.get(RASA_CACHE_ENV):
         return Path(environment[RASA_CACHE_ENV])
-    base = Path(environment.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tanyavaksin" / "rasa"
+    base = user_cache_folder(environment) / "rasa"
     directory = base / code_hash(root)[:16]
     directory.mkdir(parents=True, exist_ok=True)
     directory.touch()  # its modification time: when it was last used

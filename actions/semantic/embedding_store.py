@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.user_cache import user_cache_folder
+
 logger = logging.getLogger(__name__)
 
 CACHE_ENV = "TANYAVAKSIN_EMBEDDING_CACHE"
@@ -48,8 +50,7 @@ def store_path(configured: str, environment: Mapping[str, str] | None = None) ->
         return None
     if configured:
         return Path(configured)
-    base = Path(env.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "tanyavaksin" / FILE_NAME
+    return user_cache_folder(env) / FILE_NAME
 
 
 def _key(fingerprint: str, prompt: str, text: str) -> str:
