@@ -72,9 +72,9 @@ types: setup ## mypy on both environments' code
 	$(ACTIONS_ENV)/mypy --python-executable $(RASA_ENV)/python --python-version 3.10 $(RASA_SIDE) $(RASA_TESTS) \
 	  tests/core/test_personal_data.py
 
-unit: setup ## unit tests, three lanes side by side (core on both Pythons; Rasa components, data, training; actions, supervisor; registry; review app; on SQLite + PostgreSQL)
+unit: setup ## unit tests, three lanes side by side (core on both Pythons; Rasa components, data, training; registry then actions and supervisor; review app; on SQLite + PostgreSQL)
 	@scripts/setup_nginx.sh
-	@MAKE="$(MAKE)" scripts/lanes.sh "unit-rasa unit-actions" unit-registry unit-review
+	@MAKE="$(MAKE)" scripts/lanes.sh unit-rasa "unit-registry unit-actions" unit-review
 
 # The lanes of `unit`, `integration` and `test` (scripts/lanes.sh), each on ports no other lane of its
 # stage uses. In a lane (LANE=1) the stage that started it has set up and trained already: two lanes
