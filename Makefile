@@ -93,6 +93,7 @@ unit-review: $(NEEDS_SETUP)
 	$(ACTIONS_ENV)/python -m pytest -q -m "not trained_model" tests/services/review
 
 unit-actions: $(NEEDS_SETUP)
+	@scripts/setup_nginx.sh  # the load balancer's tests; a no-op in `make unit`, which ran it first
 	$(ACTIONS_ENV)/python -m pytest -q -m "not trained_model" tests/core tests/supervisor tests/actions \
 	  tests/load/test_scale_pieces.py tests/scripts
 
@@ -104,6 +105,7 @@ conversation: $(NEEDS_TRAIN) ## conversation tests (Rasa test stories) against t
 
 integration: train ## real Rasa server + real action server over HTTP (and the officer console in chromium), tests that need the trained models; the trainer's loop and the fault tests beside the rest
 	@scripts/setup_browser.sh
+	@scripts/setup_nginx.sh
 	@MAKE="$(MAKE)" scripts/lanes.sh "integration-loop integration-faults" integration-stack
 
 # Integration in three parts, none sharing a server with another: the trainer's loop (its own Rasa
@@ -113,9 +115,11 @@ integration: train ## real Rasa server + real action server over HTTP (and the o
 LOOP_TESTS   := tests/integration/test_trainer_loop.py
 FAULTS_TESTS := tests/integration/test_scale_faults.py
 integration-loop: $(NEEDS_TRAIN)
+	@scripts/setup_browser.sh  # no-op in a stage that ran it before its lanes (apt must not run twice at once)
 	$(ACTIONS_ENV)/python -m pytest -q --durations=5 $(LOOP_TESTS)
 
 integration-faults: $(NEEDS_TRAIN)
+	@scripts/setup_nginx.sh  # no-op in a stage that ran it before its lanes
 	$(ACTIONS_ENV)/python -m pytest -q --durations=5 $(FAULTS_TESTS)
 
 integration-stack: $(NEEDS_TRAIN)
@@ -131,6 +135,7 @@ browser: $(NEEDS_SETUP) ## review app in headless Debian chromium (Playwright; i
 # conversation tests; the rest of integration; the fault tests, then the browser tests.
 test: lint deploy-lint types unit train ## every test, in CI order (sets up what is missing); independent lanes side by side
 	@scripts/setup_browser.sh
+	@scripts/setup_nginx.sh
 	@MAKE="$(MAKE)" scripts/lanes.sh "integration-loop conversation" integration-stack "integration-faults browser"
 
 eval: train ## held-out accuracy, wrong-answer and fallback rates, confusions, report in reports/eval
