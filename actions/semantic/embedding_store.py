@@ -23,7 +23,8 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +33,6 @@ from core.user_cache import user_cache_folder
 
 logger = logging.getLogger(__name__)
 
-CACHE_ENV = "TANYAVAKSIN_EMBEDDING_CACHE"
 OFF = "off"
 FILE_NAME = "embeddings.sqlite3"
 MAX_ROWS = 50_000
@@ -61,15 +61,17 @@ class EmbeddingStore:
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def _connect(self) -> sqlite3.Connection:
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        """One transaction, committed on success; the connection closed either way."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS)
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute(
-            "CREATE TABLE IF NOT EXISTS embeddings "
-            "(key TEXT PRIMARY KEY, vector BLOB NOT NULL, used REAL NOT NULL)"
-        )
-        return connection
+        with closing(sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS)) as connection, connection:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute(
+                "CREATE TABLE IF NOT EXISTS embeddings "
+                "(key TEXT PRIMARY KEY, vector BLOB NOT NULL, used REAL NOT NULL)"
+            )
+            yield connection
 
     def encode(
         self, texts: list[str], fingerprint: str, prompt: str, encode: Encode

@@ -89,9 +89,8 @@ class Encoder:
 
     def encode(self, texts: list[str], prompt: str, batch_size: int = 64) -> np.ndarray:
         """L2-normalised float32 embeddings, one row per text, in input order."""
-        cleaned = [" ".join(text.split()) for text in texts]
         embeddings = self.model.encode(
-            cleaned,
+            [_cleaned(text) for text in texts],
             prompt=prompt,
             batch_size=batch_size,
             convert_to_numpy=True,
@@ -106,14 +105,19 @@ class Encoder:
         path = store_path(current_settings().embedding_cache)
         if path is None:
             return self.encode(texts, prompt)
-        cleaned = [" ".join(text.split()) for text in texts]
         store = EmbeddingStore(path)
+        cleaned = [_cleaned(text) for text in texts]
         matrix, _ = store.encode(cleaned, self.fingerprint, prompt, lambda batch: self.encode(batch, prompt))
         return matrix.reshape(len(texts), -1)
 
     def encode_one(self, text: str, prompt: str) -> np.ndarray:
         """One message, as the action server does per request; a repeated one from the cache."""
         return self.cache.get_or_make((prompt, text), lambda: self.encode([text], prompt)[0])
+
+
+def _cleaned(text: str) -> str:
+    """The text as the model sees it (and the store keys it): runs of whitespace as one space."""
+    return " ".join(text.split())
 
 
 def _set_threads() -> None:
