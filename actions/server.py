@@ -32,6 +32,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from actions import semantic_search
+from actions.registry_client import tls_context
 from actions.settings import ActionSettings, SettingsError, load_server_settings
 
 log = logging.getLogger("actions.server")  # also when run as __main__
@@ -53,7 +54,9 @@ async def registry_status(settings: ActionSettings) -> str:
     if not settings.registry_service_token.get_secret_value():
         return "not configured"
     try:
-        async with httpx.AsyncClient(timeout=settings.action_server_health_timeout_seconds) as client:
+        async with httpx.AsyncClient(
+            timeout=settings.action_server_health_timeout_seconds, verify=tls_context()
+        ) as client:
             answer = await client.get(f"{settings.registry_url.rstrip('/')}/health")
     except httpx.HTTPError:
         return "unreachable"

@@ -19,15 +19,19 @@ Configured in rasa_project/endpoints.yml as ``type: rasa_project.tracker_store.R
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
 import logging
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore, ensure_schema_exists
 from rasa.shared.core.events import AllSlotsReset, BotUttered, Event, Restarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.exceptions import RasaException
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.orm import Session
 
 from core.outreach_slots import PRIVATE_ANSWER_SLOTS, PRIVATE_RESPONSES
@@ -40,6 +44,8 @@ from core.personal_data import (
 )
 from core.schedule_slots import CODE_SLOT, REQUESTED_SLOT, SEALED_VALUE
 from rasa_project.channels.failure_log import failure_summary
+
+T = TypeVar("T")
 
 
 def _withheld(_text: str) -> str:
@@ -91,14 +97,16 @@ def redact_event(event: Event, answers_code: bool = False, private: bool = False
     return event
 
 
-def redacted_events(events: Iterable[Event]) -> list[Event]:
-    """Every event redacted, each user message read as an answer to what the form asked just before it."""
+def redacted_events(events: Iterable[Event], start: int = 0) -> list[Event]:
+    """The events from ``start`` on, redacted, each user message read as an answer to what the form
+    asked just before it (read from all the events, also those before ``start``)."""
     redacted: list[Event] = []
     asked: Any = None  # the form's requested_slot as the events go
-    for event in events:
-        redacted.append(
-            redact_event(event, answers_code=asked == CODE_SLOT, private=asked in PRIVATE_ANSWER_SLOTS)
-        )
+    for index, event in enumerate(events):
+        if index >= start:
+            redacted.append(
+                redact_event(event, answers_code=asked == CODE_SLOT, private=asked in PRIVATE_ANSWER_SLOTS)
+            )
         if isinstance(event, SlotSet) and event.key == REQUESTED_SLOT:
             asked = event.value
         elif isinstance(event, (Restarted, AllSlotsReset)):
@@ -153,5 +161,58 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         finally:
             session.close()
 
+    # Rasa's SQL tracker store talks to the database synchronously, on the event loop: every other
+    # message of the process waited while one conversation was read or written (half the time of a
+    # save under `make load` was PostgreSQL's round trips). Here the database calls run in a worker
+    # thread, and only the new events of a turn are redacted: the rest are stored already.
+
     async def save(self, tracker: DialogueStateTracker) -> None:
-        await super().save(redacted_copy(tracker))
+        """Appends the turn's new events, redacted (Rasa's ``save``, off the event loop)."""
+        if self.event_broker is not None:  # Rasa streams the difference to what is stored
+            await self.stream_events(redacted_copy(tracker))
+        await self._off_the_loop(self._append_new_events, tracker.sender_id, list(tracker.events))
+
+    async def _off_the_loop(self, work: Callable[..., T], *args: Any) -> T:
+        """``work`` in a worker thread; inline for an in-memory SQLite database, which exists once per
+        thread (SQLAlchemy's ``SingletonThreadPool``): a worker would see an empty one."""
+        url = self.engine.url
+        if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+            return work(*args)
+        return await asyncio.to_thread(work, *args)
+
+    def _append_new_events(self, sender_id: str, events: list[Event]) -> None:
+        with self.session_scope() as session:
+            stored = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).count()
+            rows = [self._row(sender_id, event) for event in redacted_events(events, start=stored)]
+            if rows:
+                session.execute(sa.insert(self.SQLEvent), rows)
+            session.commit()
+
+    @staticmethod
+    def _row(sender_id: str, event: Event) -> dict[str, Any]:
+        """The columns Rasa's ``save`` writes for an event."""
+        data = event.as_dict()
+        return {
+            "sender_id": sender_id,
+            "type_name": event.type_name,
+            "timestamp": data.get("timestamp"),
+            "intent_name": data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+            "action_name": data.get("name"),
+            "data": json.dumps(data),
+        }
+
+    async def _retrieve(
+        self, sender_id: str, fetch_events_from_all_sessions: bool
+    ) -> DialogueStateTracker | None:
+        """Rasa's ``_retrieve``, the query off the event loop."""
+        events = await self._off_the_loop(self._stored_events, sender_id, fetch_events_from_all_sessions)
+        if self.domain and events:
+            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        return None
+
+    def _stored_events(self, sender_id: str, fetch_events_from_all_sessions: bool) -> list[dict[str, Any]]:
+        with self.session_scope() as session:
+            rows = self._event_query(
+                session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions
+            ).all()
+            return [json.loads(row.data) for row in rows]

@@ -30,6 +30,7 @@ from sanic.response import HTTPResponse, ResponseStream
 
 from core.personal_data import redact_text
 from core.sender_identity import keyed_digest
+from rasa_project.channels.admission import admitted
 from rasa_project.channels.failure_log import (
     failure_summary,
     install_message_text_filter,
@@ -106,6 +107,7 @@ class ValidatingRestInput(RestInput):
         return cls(str((credentials or {}).get("sender_hash_key") or ""))
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        on_new_message = admitted(on_new_message)
         rest_webhook = Blueprint(f"custom_webhook_{type(self).__name__}", __name__)
 
         @rest_webhook.listener("before_server_start")

@@ -24,6 +24,7 @@ from sanic.exceptions import SanicException
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from rasa_project.channels.admission import admitted
 from rasa_project.channels.failure_log import (
     failure_summary,
     install_message_text_filter,
@@ -262,6 +263,7 @@ class WhatsAppInput(InputChannel):
         await self.webhook.close()
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        on_new_message = admitted(on_new_message)
         whatsapp_webhook = Blueprint("whatsapp_webhook", __name__)
 
         @whatsapp_webhook.route("/", methods=["GET"])

@@ -133,11 +133,15 @@ def scripted_server(replies: list[Reply], listen_after_seconds: float = 0.0) -> 
     script.url = f"http://127.0.0.1:{server.server_address[1]}"
 
     serving = threading.Event()
-
-    def serve() -> None:
-        time.sleep(listen_after_seconds)
+    if listen_after_seconds <= 0:  # listening before the test's first request (no race with the thread)
         server.server_activate()
         serving.set()
+
+    def serve() -> None:
+        if not serving.is_set():
+            time.sleep(listen_after_seconds)
+            server.server_activate()
+            serving.set()
         server.serve_forever(poll_interval=0.05)
 
     threading.Thread(target=serve, daemon=True).start()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Iterator
 from datetime import date, timedelta
@@ -19,6 +20,7 @@ from actions.registry_client import (
     RegistryUnavailable,
     Schedule,
     WrongCode,
+    tls_context,
 )
 from actions.schedule import today_in_indonesia
 from services.registry.demo import DEMO_PERSON, DEMO_WOMAN, FULLY_VACCINATED_PERSON
@@ -249,3 +251,12 @@ async def test_a_code_sent_and_the_code_checked(registry: str) -> None:
 async def test_a_code_check_the_registry_answers_oddly_is_refused() -> None:
     with scripted_server([Reply(400, {"error": "invalid"})]) as server, pytest.raises(RegistryRefused):
         await client(server.url).check_code("c" * 43, "123456", "wa_x")
+
+
+def test_the_one_tls_context_still_verifies_certificates_and_host_names() -> None:
+    """Built once per process instead of once per lookup; the verification is the default one."""
+    context = tls_context()
+    assert context is tls_context()
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context.check_hostname is True
+    assert context.cert_store_stats()["x509_ca"] == ssl.create_default_context().cert_store_stats()["x509_ca"]

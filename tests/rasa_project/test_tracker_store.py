@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import random
 import re
@@ -415,6 +416,48 @@ async def test_only_the_answer_to_the_code_question_is_read_as_a_code(tmp_path: 
         "kodenya [KODE]",
         "antrian nomor 482 913, lahir [TANGGAL]",
     ]
+
+
+async def test_a_code_typed_in_the_turn_after_the_question_was_stored_is_still_read_as_a_code(
+    tmp_path: Path,
+) -> None:
+    """Only a turn's new events are redacted; what the form asked is read from the stored ones too."""
+    database = tmp_path / "tracker.db"
+    store = RedactingSQLTrackerStore(domain=CODE_DOMAIN, dialect="sqlite", db=str(database))
+    asked, answer = code_step_events(("482913",))[:3], "kodenya 482 913"
+    tracker = DialogueStateTracker.from_events("code-later", asked, slots=CODE_DOMAIN.slots)
+    await store.save(tracker)  # the question, stored in its own turn
+    tracker.update(UserUttered(answer))
+    await store.save(tracker)
+    assert re.search(r"482\D{0,3}913", raw_database(database)) is None
+    back = await store.retrieve("code-later")
+    assert back is not None
+    assert [event.text for event in back.events if isinstance(event, UserUttered)] == ["kodenya [KODE]"]
+
+
+async def test_a_conversation_waiting_for_the_database_does_not_hold_up_the_others(tmp_path: Path) -> None:
+    """The database is called off the event loop: while one save waits for a locked database, the
+    process goes on (here: the coroutine that unlocks it gets to run, so the save succeeds)."""
+    database = tmp_path / "tracker.db"
+    store = RedactingSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(database))
+    await store.save(DialogueStateTracker.from_events("other", [UserUttered("halo")], slots=DOMAIN.slots))
+    locker = sqlite3.connect(database)
+    locker.execute("BEGIN EXCLUSIVE")
+    ticks = 0
+
+    async def other_conversations() -> None:
+        nonlocal ticks
+        while ticks < 5:
+            await asyncio.sleep(0.02)
+            ticks += 1
+        locker.rollback()  # only reached if the loop was free while the save waited
+
+    save = asyncio.create_task(store.save(conversation()))
+    await asyncio.wait_for(asyncio.gather(save, other_conversations()), timeout=30)
+    locker.close()
+    assert ticks == 5
+    back = await store.retrieve("store-test")
+    assert back is not None and len(back.events) == len(conversation().events)
 
 
 PRIVATE_DOMAIN = Domain.from_yaml(

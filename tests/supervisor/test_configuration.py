@@ -17,6 +17,7 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings
 
 from actions.settings import ActionSettings, SettingsError, load_server_settings, load_settings
+from rasa_project.channels.admission import DEFAULT_MESSAGES_AT_ONCE, MESSAGES_AT_ONCE_ENV
 from rasa_project.content import CONTENT_DIR_ENV
 from services.registry.outreach.settings import OutreachSettings
 from services.registry.settings import RegistrySettings
@@ -61,7 +62,7 @@ def fields() -> dict[str, tuple[str, FieldInfo]]:
 def test_the_example_names_every_variable_once_and_nothing_else() -> None:
     names = [name for name, _ in example()]
     assert len(names) == len(set(names)), "a variable is listed twice"
-    known = set(fields()) | rasa_variables() | {CONTENT_DIR_ENV} | READ_ELSEWHERE
+    known = set(fields()) | rasa_variables() | {CONTENT_DIR_ENV, MESSAGES_AT_ONCE_ENV} | READ_ELSEWHERE
     assert set(names) - known == set(), "listed but read by nothing"
     for settings in SETTINGS:
         for name, field in settings.model_fields.items():
@@ -87,6 +88,7 @@ def test_the_example_gives_the_settings_defaults_and_no_secret() -> None:
         if variable in listed and secret:
             assert listed[variable] == "", f"{variable} is a secret: no value in the example"
     assert {name for name in SECRETS if listed[name]} == set()
+    assert listed[MESSAGES_AT_ONCE_ENV] == str(DEFAULT_MESSAGES_AT_ONCE)  # read by each Rasa process
 
 
 @pytest.fixture
