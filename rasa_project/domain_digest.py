@@ -85,6 +85,6 @@ def install() -> None:
         finally:
             _SEND_DOMAIN.reset(token)
 
-    RemoteAction._action_call_format = action_call_format  # type: ignore[method-assign]
-    RemoteAction.run = run_with_digest  # type: ignore[method-assign]
+    RemoteAction._action_call_format = action_call_format
+    RemoteAction.run = run_with_digest
     setattr(RemoteAction, _INSTALLED, True)

@@ -69,7 +69,7 @@ def install() -> None:
         self: MessageProcessor, message: Any, tracker: Any, only_output_properties: bool = True
     ) -> dict[str, Any]:
         text = getattr(message, "text", None)
-        if not only_output_properties or not cacheable(text):
+        if not only_output_properties or not isinstance(text, str) or not cacheable(text):
             return parse_with_graph(self, message, tracker, only_output_properties)
         cache = parses_of(self)
         kept = cache.get(text)
@@ -84,5 +84,5 @@ def install() -> None:
         cache.put(text, serialised)
         return _for_message(serialised, message)
 
-    MessageProcessor._parse_message_with_graph = parse_with_cache  # type: ignore[method-assign]
+    MessageProcessor._parse_message_with_graph = parse_with_cache
     setattr(MessageProcessor, _INSTALLED, True)

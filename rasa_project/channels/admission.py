@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from functools import wraps
 from typing import Any
@@ -129,7 +129,7 @@ def process_admission() -> Admission:
 
 def admitted(
     on_new_message: Callable[..., Awaitable[Any]], gate: Admission | None = None
-) -> Callable[..., Awaitable[Any]]:
+) -> Callable[..., Coroutine[Any, Any, Any]]:
     """``on_new_message`` behind the process's gate (or ``gate``)."""
 
     @wraps(on_new_message)
