@@ -82,15 +82,20 @@ async def test_a_newcomer_does_not_take_the_place_of_one_already_waiting() -> No
     assert gate.inside == 0
 
 
-async def test_a_waiter_cancelled_gives_up_its_place_in_the_queue_and_none_is_lost() -> None:
+async def queue_of(*names: str) -> tuple[Handler, Admission, list[asyncio.Task[Any]]]:
+    """A gate of one place: the first name inside, the others waiting in that order."""
     handler = Handler()
     gate = Admission(1)
     gated = admitted(handler, gate)
-    first = asyncio.create_task(gated("first"))
+    tasks = [asyncio.create_task(gated(names[0]))]
     await settle()
-    cancelled = asyncio.create_task(gated("cancelled"))
-    last = asyncio.create_task(gated("last"))
+    tasks += [asyncio.create_task(gated(name)) for name in names[1:]]
     await settle()
+    return handler, gate, tasks
+
+
+async def test_a_waiter_cancelled_gives_up_its_place_in_the_queue_and_none_is_lost() -> None:
+    handler, gate, (first, cancelled, last) = await queue_of("first", "cancelled", "last")
     cancelled.cancel()
     await settle()
     handler.let_go("first")
@@ -104,14 +109,7 @@ async def test_a_waiter_cancelled_gives_up_its_place_in_the_queue_and_none_is_lo
 
 
 async def test_a_place_handed_over_as_the_waiter_is_cancelled_is_passed_on() -> None:
-    handler = Handler()
-    gate = Admission(1)
-    gated = admitted(handler, gate)
-    first = asyncio.create_task(gated("first"))
-    await settle()
-    unlucky = asyncio.create_task(gated("unlucky"))
-    after = asyncio.create_task(gated("after"))
-    await settle()
+    handler, gate, (first, unlucky, after) = await queue_of("first", "unlucky", "after")
     handler.let_go("first")
     await first  # the place is now handed to "unlucky", which has not run yet
     unlucky.cancel()
