@@ -4,12 +4,14 @@ Recipients repeat themselves: "menu", "1", "2", "halo", "makasih", and common qu
 same way. Rasa runs the whole NLU graph for each (tokenizer, count vectors, the e5 embedding, DIET,
 the ResponseSelector, the answer ensemble, the gates): about half of the Rasa process's CPU per
 message under ``make load`` (py-spy, 7 Dec 2026). The graph's output depends on the text alone:
-no component of ``config.yml`` reads the message's metadata or the conversation (a unit test
-parses the same text in two conversations with different metadata and compares).
+no component of ``config.yml`` (Rasa's and ours in ``rasa_project/components``) reads the message's
+metadata or the conversation; a unit test parses the same text from two senders with different
+metadata on a small model and compares with the graph's own parse.
 
-So each Rasa process keeps the parses of its last ``SIZE`` distinct texts, per loaded model (a hot
-swap brings a new processor and an empty cache), and hands out a fresh copy: the message's own
-``message_id`` and ``metadata`` are put back, and Rasa's later steps (the full retrieval intent, the
+So each Rasa process keeps the parses of its last ``SIZE`` distinct texts as JSON (about 5 KB each
+with the live model's rankings: 20 MB at most), per loaded model (a hot swap brings a new processor
+and an empty cache), and hands out a fresh copy: the message's own ``message_id`` and
+``metadata`` are put back where a parse has them, and Rasa's later steps (the full retrieval intent, the
 unseen-feature check) run on it as before. A text in which ``core.personal_data`` finds something to
 hide (an NIK, a date, a phone number) is never kept: it is parsed every time and forgotten.
 
