@@ -52,6 +52,9 @@ logger = logging.getLogger(__name__)
 CONTENT_DIR_KEY = "content_dir"  # optional key of the ``nlg:`` endpoint; else TANYAVAKSIN_CONTENT_DIR
 
 
+_KEPT_PAYLOAD = "kept as written"
+
+
 class LiveContentNLG(TemplatedNaturalLanguageGenerator):
     """Rasa's templated generator over the model's responses plus the domain files' current ones."""
 
@@ -183,6 +186,29 @@ class LiveContentNLG(TemplatedNaturalLanguageGenerator):
             if previous is None or filled.get("text") != previous:
                 return filled
         return chosen
+
+    def _fill_response(
+        self, response: dict[str, Any], filled_slots: dict[str, Any] | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """Rasa's filling, except that an intent payload (``/show_menu{"menu_category":"umum"}``) is
+        left as written: its JSON braces are not template variables.
+
+        Rasa's interpolator took them for slot names, logged an ERROR with the whole exception for each
+        such button and then left the payload as it was: four ERRORs each time the menu was shown,
+        2,421 in one ``make load``. Titles and descriptions are filled as before.
+        """
+        buttons = response.get("buttons")
+        kept: dict[int, str] = {}
+        if isinstance(buttons, list):
+            for index, button in enumerate(buttons):
+                payload = button.get("payload") if isinstance(button, dict) else None
+                if isinstance(payload, str) and payload.startswith("/"):
+                    kept[index] = payload
+                    button["payload"] = _KEPT_PAYLOAD  # no braces: nothing to fill; the key keeps its place
+        filled: dict[str, Any] = super()._fill_response(response, filled_slots, **kwargs)
+        for index, payload in kept.items():
+            filled["buttons"][index]["payload"] = payload
+        return filled
 
     def response_names(self) -> list[str]:
         return sorted(self._merged)

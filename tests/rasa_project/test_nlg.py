@@ -257,3 +257,25 @@ def test_small_talk_has_a_second_variation_that_differs(name: str) -> None:
     domain = Domain.load(str(ROOT / "rasa_project" / "domain"))
     texts = [variation["text"] for variation in domain.responses[name]]
     assert len(texts) == 2 and texts[0] != texts[1] and len(texts[1]) < len(texts[0])
+
+
+def test_menu_buttons_keep_their_intent_payloads_and_no_error_is_logged(
+    caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The payloads' JSON is not read as slot names; titles and descriptions are still filled."""
+    domain = Domain.load(str(ROOT / "rasa_project" / "domain"))
+    nlg = LiveContentNLG(domain=domain, directory=DEFAULT_CONTENT_DIR)
+    written = domain.responses["utter_menu"][0]["buttons"]
+    with caplog.at_level("ERROR"):
+        generated = asyncio.run(nlg.generate("utter_menu", after(domain), "whatsapp"))
+    assert generated is not None
+    shown = generated["buttons"]
+    assert [button["payload"] for button in shown] == [button["payload"] for button in written]
+    assert shown[0]["payload"] == '/show_menu{"menu_category":"umum"}'
+    assert [list(button) for button in shown] == [list(button) for button in written]
+    assert all("{" not in button.get("description", "") for button in shown)
+    handoff = next(button for button in shown if button["payload"] == "/human_handoff")
+    assert "Halo Kemenkes 1500-567" in handoff["description"]
+    assert [record for record in caplog.records if record.levelname == "ERROR"] == []
+    printed = capfd.readouterr()  # Rasa's interpolator logs through structlog, to the console
+    assert "interpolator" not in printed.out + printed.err
