@@ -27,7 +27,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -245,7 +245,9 @@ def unanswered_page(request: Request, _user: CurrentUser, state: StateDep, synce
         if unavailable:
             context["unavailable"] = unavailable
         else:
-            job = clusterer(request, settings).job(messages.digest, messages.texts)
+            # One reading of the job for the whole page: it finishes in another thread, and a page
+            # rendered half before and half after said "reloads every 5 s" under finished clusters.
+            job = replace(clusterer(request, settings).job(messages.digest, messages.texts))
             context["job"] = job
             if not job.done:
                 context["refresh"] = REFRESH_WHILE_CLUSTERING_SECONDS
