@@ -130,11 +130,16 @@ def process_admission() -> Admission:
 def admitted(
     on_new_message: Callable[..., Awaitable[Any]], gate: Admission | None = None
 ) -> Callable[..., Coroutine[Any, Any, Any]]:
-    """``on_new_message`` behind the process's gate (or ``gate``)."""
+    """``on_new_message`` behind the process's gate (or ``gate``).
+
+    The gate is taken now, when a channel builds its routes at the server's start: a bad
+    ``RASA_MESSAGES_AT_ONCE`` stops the start with its reason instead of failing every message.
+    """
+    chosen = gate or process_admission()
 
     @wraps(on_new_message)
     async def through_the_gate(*args: Any, **kwargs: Any) -> Any:
-        async with (gate or process_admission()).turn():
+        async with chosen.turn():
             return await on_new_message(*args, **kwargs)
 
     return through_the_gate

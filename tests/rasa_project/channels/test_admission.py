@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from rasa_project.channels import admission
 from rasa_project.channels.admission import (
     DEFAULT_MESSAGES_AT_ONCE,
     MESSAGES_AT_ONCE_ENV,
@@ -170,3 +171,13 @@ async def test_a_message_waits_at_most_max_wait_then_goes_in_over_the_limit() ->
     assert gate.inside == 0
     async with gate.turn():  # back to one at a time
         assert gate.inside == 1
+
+
+def test_a_bad_setting_stops_the_start_not_each_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(admission, "_process_gate", None)
+    monkeypatch.setenv(MESSAGES_AT_ONCE_ENV, "dua")
+    with pytest.raises(ValueError, match=MESSAGES_AT_ONCE_ENV):
+        admitted(Handler())  # as a channel's blueprint does when the server starts
+    monkeypatch.setenv(MESSAGES_AT_ONCE_ENV, "3")
+    admitted(Handler())
+    assert admission.process_admission().limit == 3
