@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import logging
 from functools import wraps
-from typing import Any
+from typing import Any, TypeGuard
 
 from rasa.core.processor import MessageProcessor
 
@@ -39,7 +39,7 @@ _INSTALLED = "_tanyavaksin_parse_cache"
 _CACHE_ATTRIBUTE = "_tanyavaksin_parses"
 
 
-def cacheable(text: object) -> bool:
+def cacheable(text: object) -> TypeGuard[str]:
     """A non-empty text without personal data; payloads ("/intent") are cheap and left alone."""
     return isinstance(text, str) and bool(text) and not text.startswith("/") and redact_message(text) == text
 
@@ -71,7 +71,7 @@ def install() -> None:
         self: MessageProcessor, message: Any, tracker: Any, only_output_properties: bool = True
     ) -> dict[str, Any]:
         text = getattr(message, "text", None)
-        if not only_output_properties or not isinstance(text, str) or not cacheable(text):
+        if not only_output_properties or not cacheable(text):
             return parse_with_graph(self, message, tracker, only_output_properties)
         cache = parses_of(self)
         kept = cache.get(text)
@@ -84,7 +84,7 @@ def install() -> None:
             logger.debug("A parse that is not plain JSON was not cached")
             return parse
         cache.put(text, serialised)
-        return _for_message(serialised, message)
+        return parse  # the message's own; the kept string is independent of it
 
     MessageProcessor._parse_message_with_graph = parse_with_cache
     setattr(MessageProcessor, _INSTALLED, True)

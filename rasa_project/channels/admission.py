@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from contextlib import asynccontextmanager
 from functools import wraps
 from typing import Any
@@ -34,7 +34,7 @@ DEFAULT_MESSAGES_AT_ONCE = 2
 MAX_WAIT_SECONDS = 2.0
 
 
-def messages_at_once(environ: dict[str, str] | None = None) -> int:
+def messages_at_once(environ: Mapping[str, str] | None = None) -> int:
     """The process's limit from the environment; 0 or less means no limit. A bad value is an error."""
     raw = (os.environ if environ is None else environ).get(MESSAGES_AT_ONCE_ENV, "").strip()
     if not raw:
