@@ -106,7 +106,7 @@ def neural_probabilities(message_data: dict[str, Any], retrieval_intent: str) ->
     """DIET's intent ranking with ``faq`` spread over the ResponseSelector's answers."""
     intents = {
         str(entry[INTENT_NAME_KEY]): float(entry[PREDICTED_CONFIDENCE_KEY])
-        for entry in message_data.get(INTENT_RANKING_KEY, [])
+        for entry in message_data.get(INTENT_RANKING_KEY) or []
     }
     faq_confidence = intents.pop(retrieval_intent, 0.0)
     for answer in answer_ranking(message_data, retrieval_intent):
@@ -229,12 +229,17 @@ class AnswerEnsembleClassifier(GraphComponent, IntentClassifier):
     def process(self, messages: list[Message]) -> list[Message]:
         if self._model is None:
             return messages
-        scorable = [m for m in messages if m.get(TEXT) and m.get(INTENT)]
+        scorable = [m for m in messages if m.get(TEXT)]
         retrieval_intent = self.component_config["retrieval_intent"]
         for message, linear in zip(scorable, self._probabilities(scorable)):
             neural = neural_probabilities(message.data, retrieval_intent)
             blended = blend(linear, neural, self.component_config["linear_weight"])
             rewrite_prediction(message.data, blended, retrieval_intent)
+            # Rasa returns only a message's output properties from a parse; they are ours to declare
+            # when no neural classifier before us declared them.
+            for key in (INTENT, INTENT_RANKING_KEY, RESPONSE_SELECTOR):
+                if key in message.data:
+                    message.set(key, message.data[key], add_to_output=True)
         return messages
 
     def _probabilities(self, messages: Iterable[Message]) -> list[dict[str, float]]:

@@ -40,6 +40,7 @@ def test_neural_probabilities_spread_faq_over_the_answers() -> None:
     assert neural_probabilities(neural_parse(), "faq") == pytest.approx(
         {"greet": 0.1, "faq/halal": 0.54, "faq/biaya": 0.36}
     )
+    assert neural_probabilities({"intent_ranking": None}, "faq") == {}  # no neural classifier before
 
 
 def test_blend_weighs_the_linear_model() -> None:
@@ -99,3 +100,12 @@ def test_trains_persists_and_loads(tmp_path: Any) -> None:
     loaded.process([message])
     assert message.data["intent"]["name"] == "faq"
     assert message.data["response_selector"]["faq"]["response"]["utter_action"] == "utter_faq/biaya"
+
+    # First classifier of its pipeline: what Rasa returns from a parse (the output properties)
+    # carries the decision, not the empty intent Rasa starts a parse with.
+    [alone] = loaded.process(tokenizer.process([Message({"text": "halal ga vaksinnya"})]))
+    returned = alone.as_dict(only_output_properties=True)
+    assert returned["intent"]["name"] == "faq"
+    assert returned["intent"]["full_retrieval_intent_name"] == "faq/halal"
+    assert returned["response_selector"]["faq"]["response"]["utter_action"] == "utter_faq/halal"
+    assert [entry["name"] for entry in returned["intent_ranking"]] == ["faq", "greet"]
