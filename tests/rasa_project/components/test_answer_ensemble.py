@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from rasa_project.components.answer_ensemble import (
     AnswerEnsembleClassifier,
+    LinearLabelModel,
     blend,
     neural_probabilities,
     rewrite_prediction,
@@ -70,25 +72,52 @@ def test_a_core_intent_can_win_over_faq() -> None:
     assert [entry["name"] for entry in data["intent_ranking"]] == ["greet", "faq"]
 
 
-def test_trains_persists_and_loads(tmp_path: Any) -> None:
-    tokenizer = IndonesianSpacyTokenizer(IndonesianSpacyTokenizer.get_default_config())
+TOY_EXAMPLES = [
+    ("vaksin bayar ga", "faq", "faq/biaya"),
+    ("berapa biaya vaksin", "faq", "faq/biaya"),
+    ("vaksin gratis kah", "faq", "faq/biaya"),
+    ("vaksin halal ga", "faq", "faq/halal"),
+    ("apakah vaksin mengandung babi", "faq", "faq/halal"),
+    ("fatwa mui vaksin", "faq", "faq/halal"),
+    ("halo min", "greet", None),
+    ("selamat pagi", "greet", None),
+    ("hai", "greet", None),
+]
+
+
+def toy_training(tokenizer: IndonesianSpacyTokenizer, labels: int = 3) -> TrainingData:
     examples = []
-    for text, intent, key in [
-        ("vaksin bayar ga", "faq", "faq/biaya"),
-        ("berapa biaya vaksin", "faq", "faq/biaya"),
-        ("vaksin gratis kah", "faq", "faq/biaya"),
-        ("vaksin halal ga", "faq", "faq/halal"),
-        ("apakah vaksin mengandung babi", "faq", "faq/halal"),
-        ("fatwa mui vaksin", "faq", "faq/halal"),
-        ("halo min", "greet", None),
-        ("selamat pagi", "greet", None),
-        ("hai", "greet", None),
-    ]:
+    for text, intent, key in TOY_EXAMPLES[: 3 * labels]:
         data = {"text": text, "intent": intent}
         if key:
             data["intent_response_key"] = key
         examples.append(Message(data))
-    training = tokenizer.process_training_data(TrainingData(examples))
+    return tokenizer.process_training_data(TrainingData(examples))
+
+
+@pytest.mark.parametrize("labels", [3, 2])
+def test_probabilities_are_scikit_learns_to_the_last_bit_and_the_kept_weights_are_not_saved(
+    labels: int,
+) -> None:
+    tokenizer = IndonesianSpacyTokenizer(IndonesianSpacyTokenizer.get_default_config())
+    model = LinearLabelModel(embedding_weight=3.0, regularisation=10.0)
+    model.fit(toy_training(tokenizer, labels).intent_examples)
+    messages = tokenizer.process(
+        [Message({"text": text}) for text in ("vaksinnya bayar?", "halal kah", "pagi")]
+    )
+    expected = model.classifier.predict_proba(model._features(messages))
+    labels_in_order = [str(label) for label in model.classifier.classes_]
+    assert [[row[label] for label in labels_in_order] for row in model.probabilities(messages)] == (
+        expected.tolist()
+    )
+    restored = pickle.loads(pickle.dumps(model))
+    assert "_weights_by_feature" not in restored.__dict__
+    assert restored.probabilities(messages) == model.probabilities(messages)
+
+
+def test_trains_persists_and_loads(tmp_path: Any) -> None:
+    tokenizer = IndonesianSpacyTokenizer(IndonesianSpacyTokenizer.get_default_config())
+    training = toy_training(tokenizer)
     storage = LocalModelStorage(tmp_path)
     resource = Resource("ensemble")
     config = AnswerEnsembleClassifier.get_default_config() | {"linear_weight": 1.0}
