@@ -96,7 +96,10 @@ def build_app(settings: ActionSettings) -> Sanic:
     """The app with every action of the ``actions`` package, no CORS (no browser calls it)."""
     executor = ActionExecutor()
     executor.register_package(ACTIONS_PACKAGE)
-    app = create_app_for_serve(executor, cors_origins=None)
+    # No tracing configuration: by default rasa-sdk reads the "tracing" key of ./endpoints.yml and
+    # logs an ERROR at every start when there is no such file (there is none: Rasa's endpoints live in
+    # rasa_project/). An empty path is the SDK's own "not configured".
+    app = create_app_for_serve(executor, cors_origins=None, endpoints="")
     app.register_listener(_preload_search, "before_server_start")
     return secure_app(app, settings)
 

@@ -91,14 +91,17 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
+def server_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The healthy server's index and log."""
+    return tmp_path_factory.mktemp("action-server")
+
+
+@pytest.fixture(scope="module")
 def server(
-    registry: str,
-    small_search: SemanticFaqSearch,
-    converted_model: Path,
-    tmp_path_factory: pytest.TempPathFactory,
+    registry: str, small_search: SemanticFaqSearch, converted_model: Path, server_folder: Path
 ) -> Iterator[str]:
     """With the registry up and a real (small) semantic index: nothing missing."""
-    folder = tmp_path_factory.mktemp("action-server")
+    folder = server_folder
     small_search.index.save(folder / "index")
     env = {
         "ACTION_SERVER_TOKEN": TOKEN,
@@ -151,6 +154,14 @@ def test_health_is_open_and_ok_when_everything_is_there(server: str) -> None:
         "semantic_search": "loaded",
         "registry": "ok",
     }
+
+
+def test_a_healthy_start_logs_no_error(server: str, server_folder: Path) -> None:
+    """An operator reads an ERROR at start as something to fix; a healthy start must print none
+    (rasa-sdk looked for a tracing configuration in ./endpoints.yml and logged an ERROR without it)."""
+    health_when_search_settled(server)
+    log = (server_folder / "server.log").read_text(errors="replace")
+    assert " ERROR " not in log, log[-3000:]
 
 
 def test_health_says_what_is_missing(tmp_path: Path) -> None:
