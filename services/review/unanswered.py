@@ -129,22 +129,25 @@ class Clusterer:
     one_at_a_time: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(1))
 
     def job(self, digest: str, texts: Sequence[str]) -> ClusterJob:
-        """The job for this message set: finished, running, or started now."""
+        """A copy of the job for this message set (finished, running, or started now), taken under
+        the lock: the job finishes in another thread, and a page rendered half before and half after
+        said "reloads every 5 s" under finished clusters."""
         with self.lock:
             job = self.jobs.get(digest)
             if job is not None and job.error and time.monotonic() - job.started > RETRY_FAILED_AFTER_SECONDS:
                 job = None
             if job is not None:
                 self.jobs.move_to_end(digest)
-                return job
+                return replace(job)
             job = ClusterJob(digest, len(texts), time.monotonic())
             self.jobs[digest] = job
             while len(self.jobs) > KEPT_RESULTS:
                 self.jobs.popitem(last=False)
+            snapshot = replace(job)
         threading.Thread(
             target=self._run, args=(job, list(texts)), name="cluster-unanswered", daemon=True
         ).start()
-        return job
+        return snapshot
 
     def finished(self, digest: str) -> ClusterJob | None:
         """The finished job of a message set still kept, else None."""
@@ -155,16 +158,17 @@ class Clusterer:
     def _run(self, job: ClusterJob, texts: list[str]) -> None:
         with self.one_at_a_time:
             began = time.monotonic()
+            clusters: list[Cluster] | None = None
+            error_text: str | None = None
             try:
                 clusters = cluster_messages(texts, self.embedder())
             except ModelUnavailable as error:
-                job.error = str(error)
+                error_text = str(error)
             except Exception as error:  # a page must show it, not lose it in a thread
                 logger.exception("clustering %d messages failed", len(texts))
-                job.error = f"Pengelompokan gagal: {type(error).__name__}: {error}"
-            else:
-                job.clusters = clusters
-            job.seconds = time.monotonic() - began
+                error_text = f"Pengelompokan gagal: {type(error).__name__}: {error}"
+            with self.lock:  # the outcome at once: a copy never sees it half written
+                job.clusters, job.error, job.seconds = clusters, error_text, time.monotonic() - began
 
 
 _CLUSTERER_LOCK = threading.Lock()
@@ -245,9 +249,7 @@ def unanswered_page(request: Request, _user: CurrentUser, state: StateDep, synce
         if unavailable:
             context["unavailable"] = unavailable
         else:
-            # One reading of the job for the whole page: it finishes in another thread, and a page
-            # rendered half before and half after said "reloads every 5 s" under finished clusters.
-            job = replace(clusterer(request, settings).job(messages.digest, messages.texts))
+            job = clusterer(request, settings).job(messages.digest, messages.texts)  # one reading
             context["job"] = job
             if not job.done:
                 context["refresh"] = REFRESH_WHILE_CLUSTERING_SECONDS

@@ -101,15 +101,14 @@ def server(
     registry: str, small_search: SemanticFaqSearch, converted_model: Path, server_folder: Path
 ) -> Iterator[str]:
     """With the registry up and a real (small) semantic index: nothing missing."""
-    folder = server_folder
-    small_search.index.save(folder / "index")
+    small_search.index.save(server_folder / "index")
     env = {
         "ACTION_SERVER_TOKEN": TOKEN,
         "REGISTRY_URL": registry,
-        INDEX_ENV: str(folder / "index"),
+        INDEX_ENV: str(server_folder / "index"),
         MODEL_ENV: str(converted_model),
     }
-    with action_server(PORT, folder / "server.log", **env) as url:
+    with action_server(PORT, server_folder / "server.log", **env) as url:
         yield url
 
 
