@@ -23,7 +23,12 @@ from actions.registry_client import (
     tls_context,
 )
 from actions.schedule import today_in_indonesia
-from services.registry.demo import DEMO_PERSON, DEMO_WOMAN, FULLY_VACCINATED_PERSON
+from services.registry.demo import (
+    DEMO_PERSON,
+    DEMO_PERSON_NEXT_APPOINTMENT_DAYS,
+    DEMO_WOMAN,
+    FULLY_VACCINATED_PERSON,
+)
 from tests.actions.servers import SERVICE_TOKEN, Reply, closed_port_url, registry_app, scripted_server
 
 FOUND_BODY = {
@@ -46,23 +51,29 @@ def client(
 
 
 @pytest.fixture(scope="module")
-def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def seeded_on() -> date:
+    """The day the demo registry's upcoming appointments count from (a run may cross midnight)."""
+    return today_in_indonesia()
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory, seeded_on: date) -> Iterator[str]:
     database: Path = tmp_path_factory.mktemp("registry") / "registry.db"
-    with registry_app(database, today_in_indonesia(), lockout_max_failures=2) as url:
+    with registry_app(database, seeded_on, lockout_max_failures=2) as url:
         yield url
 
 
 # --- the real registry: answers become typed results ----------------------------------------
 
 
-async def test_a_match_gives_doses_and_the_next_appointment(registry: str) -> None:
+async def test_a_match_gives_doses_and_the_next_appointment(registry: str, seeded_on: date) -> None:
     result = await client(registry).lookup(DEMO_PERSON.nik, DEMO_PERSON.birth_date, "client-found", "rest")
     assert isinstance(result, Schedule)
     assert result.name_masked.startswith("B") and "Budi" not in result.name_masked
     assert [(dose.number, dose.vaccine_brand) for dose in result.doses] == [(1, "Sinovac"), (2, "Sinovac")]
     assert result.next_appointment is not None
     assert result.next_appointment.dose_number == 3
-    assert result.next_appointment.on == today_in_indonesia() + timedelta(days=14)
+    assert result.next_appointment.on == seeded_on + timedelta(days=DEMO_PERSON_NEXT_APPOINTMENT_DAYS)
     assert result.next_appointment.facility_name == "Puskesmas Kecamatan Kebayoran Lama"
 
 

@@ -34,7 +34,13 @@ from actions.sealing import Sealer
 from actions.settings import load_settings
 from core.outreach_slots import RECORD_ACCESS_SLOT
 from core.sender_identity import conversation_id
-from services.registry.demo import DEMO_PERSON, DEMO_WOMAN, FULLY_VACCINATED_PERSON, DemoPerson
+from services.registry.demo import (
+    DEMO_PERSON,
+    DEMO_PERSON_NEXT_APPOINTMENT_DAYS,
+    DEMO_WOMAN,
+    FULLY_VACCINATED_PERSON,
+    DemoPerson,
+)
 from tests.actions.conftest import load_snapshot
 from tests.actions.servers import SERVICE_TOKEN, Reply, closed_port_url, registry_app, scripted_server
 from tests.harness.whatsapp.fake_graph_api import FakeGraphApi, FakeGraphApiThread
@@ -68,7 +74,13 @@ def graph() -> Iterator[FakeGraphApi]:
 
 
 @pytest.fixture(scope="module")
-def registry(tmp_path_factory: pytest.TempPathFactory, graph: FakeGraphApi) -> Iterator[str]:
+def seeded_on() -> date:
+    """The day the demo registry's upcoming appointments count from (a run may cross midnight)."""
+    return today_in_indonesia()
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory, graph: FakeGraphApi, seeded_on: date) -> Iterator[str]:
     """The real registry, able to match WhatsApp senders and to send codes to the fake Graph API."""
     database: Path = tmp_path_factory.mktemp("registry") / "registry.db"
     whatsapp = {
@@ -77,7 +89,7 @@ def registry(tmp_path_factory: pytest.TempPathFactory, graph: FakeGraphApi) -> I
         "phone_number_id": "1234567890",
         "graph_api_url": f"http://127.0.0.1:{FAKE_GRAPH_PORT}/v21.0",
     }
-    with registry_app(database, today_in_indonesia(), **whatsapp) as url:
+    with registry_app(database, seeded_on, **whatsapp) as url:
         yield url
 
 
@@ -427,13 +439,13 @@ async def look_up(
 
 
 async def test_a_match_answers_with_doses_and_the_next_appointment_and_forgets(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, seeded_on: date
 ) -> None:
     caplog.set_level(logging.DEBUG)
     events, dispatcher = await look_up(DEMO_PERSON, "lookup-budi")
     assert_found(events, dispatcher)
     answer = texts(dispatcher)[0]
-    appointment_day = today_in_indonesia() + timedelta(days=14)
+    appointment_day = seeded_on + timedelta(days=DEMO_PERSON_NEXT_APPOINTMENT_DAYS)
     assert "B••• S•••••o" in answer
     assert "• Dosis 1: Sinovac, 8 Maret 2021, Puskesmas Kecamatan Kebayoran Lama" in answer
     assert "• Dosis 2: Sinovac, 5 April 2021" in answer

@@ -12,10 +12,13 @@ import subprocess
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from actions.schedule import today_in_indonesia
 
 ROOT = Path(__file__).resolve().parents[2]
 # Rasa loads its model in 1-2 minutes on 2 cores; a CI machine under load once took longer than 5.
@@ -32,6 +35,7 @@ class AssistantProcess:
     registry_port: int
     review_port: int
     supervisor_port: int
+    registry_database_url: str
 
     @property
     def rest_url(self) -> str:
@@ -75,6 +79,32 @@ class AssistantProcess:
         response = httpx.post(self.rest_url, json={"sender": sender, "message": text}, timeout=60)
         response.raise_for_status()
         return list(response.json())
+
+    def seed_demo_registry(self) -> date:
+        """Moves the demo registry's upcoming appointments to count from today in Jakarta; that day.
+
+        The registry seeds them from the day it started, so a test comparing a shown appointment
+        with "today + N days" fails when its run crosses midnight in Jakarta (17:00 UTC). A test
+        that reads the demo's upcoming dates calls this first and counts from the day it returns
+        (``python -m services.registry seed-demo``, the command an operator has).
+        """
+        day = today_in_indonesia()
+        subprocess.run(
+            [
+                str(ROOT / ".venvs" / "actions" / "bin" / "python"),
+                "-m",
+                "services.registry",
+                "seed-demo",
+                "--today",
+                day.isoformat(),
+            ],
+            cwd=ROOT,
+            env={**os.environ, "REGISTRY_DATABASE_URL": self.registry_database_url},
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        return day
 
     def wait_until_up(self) -> None:
         wait_for_http(f"http://127.0.0.1:{self.rasa_port}/", self.process, self.log_file)
@@ -173,5 +203,13 @@ def start_assistant(
             start_new_session=True,
         )
     return AssistantProcess(
-        process, rasa_port, action_port, run_dir, log_file, registry_port, review_port, supervisor_port
+        process,
+        rasa_port,
+        action_port,
+        run_dir,
+        log_file,
+        registry_port,
+        review_port,
+        supervisor_port,
+        environment["REGISTRY_DATABASE_URL"],
     )

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from services.registry.demo import AREAS, DEMO_PERSON
+from services.registry.demo import AREAS, DEMO_PERSON, DEMO_PERSON_NEXT_APPOINTMENT_DAYS
 from tests.harness.assistant_process import AssistantProcess
 from tests.harness.whatsapp import payloads
 from tests.harness.whatsapp.fake_graph_api import FakeGraphApiThread
@@ -167,7 +167,9 @@ def stored(assistant: AssistantProcess) -> str:
 def test_a_reminder_reaches_the_phone_its_buttons_open_the_flows_and_berhenti_stops_the_next(
     phones: Phones, staff: Staff
 ) -> None:
-    reminders = staff.campaign("appointment_reminder", "pengingat_jadwal", days=14)
+    phones.assistant.seed_demo_registry()  # the appointment ahead counts from today, not from the start
+    ahead = DEMO_PERSON_NEXT_APPOINTMENT_DAYS
+    reminders = staff.campaign("appointment_reminder", "pengingat_jadwal", days=ahead)
     report = staff.finished(reminders)
     assert report["counts"]["sent"] >= 1 and report["counts"]["failed"] == {}
     [reminder] = phones.templates(PHONE_ON_FILE, "pengingat_jadwal")

@@ -22,7 +22,6 @@ import pytest
 import yaml
 
 from actions.dates import format_day_and_date
-from actions.schedule import today_in_indonesia
 from services.registry.demo import (
     DEMO_PERSON,
     DEMO_PERSON_NEXT_APPOINTMENT_DAYS,
@@ -111,6 +110,7 @@ def test_six_failed_checks_lock_the_nik_and_the_right_birth_date_is_refused(
 
 def test_a_full_lookup_conversation(assistant: AssistantProcess) -> None:
     chat = Chat(assistant, "it-budi")
+    seeded_on = assistant.seed_demo_registry()
     assert chat.say("kapan jadwal vaksin saya?") == ASK_NIK
 
     # A malformed NIK is explained and asked again, briefly.
@@ -128,7 +128,7 @@ def test_a_full_lookup_conversation(assistant: AssistantProcess) -> None:
     assert "tidak ada di bulan tersebut" in impossible and impossible.endswith(ASK_BIRTH_DATE_AGAIN)
     # The right one: doses and the next appointment, in Indonesian.
     answer = chat.say("17/8/85")
-    appointment = today_in_indonesia() + timedelta(days=DEMO_PERSON_NEXT_APPOINTMENT_DAYS)
+    appointment = seeded_on + timedelta(days=DEMO_PERSON_NEXT_APPOINTMENT_DAYS)
     assert "B••• S•••••o" in answer
     assert "• Dosis 1: Sinovac, 8 Maret 2021, Puskesmas Kecamatan Kebayoran Lama" in answer
     assert f"{format_day_and_date(appointment)} pukul 09.00" in answer

@@ -20,7 +20,6 @@ import httpx
 import pytest
 
 from actions.dates import format_day_and_date
-from actions.schedule import today_in_indonesia
 from rasa_project.channels.privacy import conversation_id
 from services.registry.demo import DEMO_PERSON, DEMO_PERSON_NEXT_APPOINTMENT_DAYS
 from tests.harness.assistant_process import AssistantProcess
@@ -300,6 +299,7 @@ def test_a_schedule_lookup_over_whatsapp(rig: WhatsAppRig) -> None:
     phone = DEMO_PERSON.phone.removeprefix("+")
     rig.phones_used.append(phone)
     earlier = len(rig.fake.fake.sent(to=phone))  # the fake is the session's: test_schedule_lookup.py's too
+    seeded_on = rig.assistant.seed_demo_registry()
     for count, text in enumerate(("cek jadwal vaksin saya dong", DEMO_PERSON.nik, "17-08-1985"), start=1):
         rig.deliver(payloads.text_message(phone, text))
         rig.replies(phone, earlier + count)
@@ -307,7 +307,7 @@ def test_a_schedule_lookup_over_whatsapp(rig: WhatsAppRig) -> None:
     asked = [response_text("utter_ask_schedule_nik"), response_text("utter_ask_schedule_birth_date")]
     assert texts[:2] == asked
     answer = "\n\n".join(texts[2:])
-    appointment = today_in_indonesia() + timedelta(days=DEMO_PERSON_NEXT_APPOINTMENT_DAYS)
+    appointment = seeded_on + timedelta(days=DEMO_PERSON_NEXT_APPOINTMENT_DAYS)
     assert "B••• S•••••o" in answer
     assert f"{format_day_and_date(appointment)} pukul 09.00" in answer
     stored = (rig.run_dir / "tracker.db").read_bytes()
