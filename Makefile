@@ -131,12 +131,12 @@ browser: $(NEEDS_SETUP) ## review app in headless Debian chromium (Playwright; i
 	$(ACTIONS_ENV)/python -m pytest -q tests/browser
 
 # No separate `validate`: `train` runs the same `rasa data validate --fail-on-warnings` first and stops on it.
-# After training, three lanes side by side (README "CI time"): the trainer's loop, then the
-# conversation tests; the rest of integration; the fault tests, then the browser tests.
+# After training, three lanes side by side (README "CI time"): the trainer's loop (the longest, ~8 min);
+# the rest of integration; the fault tests, the browser tests, then the conversation tests.
 test: lint deploy-lint types unit train ## every test, in CI order (sets up what is missing); independent lanes side by side
 	@scripts/setup_browser.sh
 	@scripts/setup_nginx.sh
-	@MAKE="$(MAKE)" scripts/lanes.sh "integration-loop conversation" integration-stack "integration-faults browser"
+	@MAKE="$(MAKE)" scripts/lanes.sh integration-loop integration-stack "integration-faults browser conversation"
 
 eval: train ## held-out accuracy, wrong-answer and fallback rates, confusions, report in reports/eval
 	$(RASA_ENV)/python -m training.heldout_parse --model $(MODELS) --heldout $(HELDOUT) --out reports/eval

@@ -12,6 +12,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from rasa_project.components.answer_ensemble import (
+    LINEAR_ITERATIONS,
     AnswerEnsembleClassifier,
     LinearLabelModel,
     blend,
@@ -138,3 +139,16 @@ def test_trains_persists_and_loads(tmp_path: Any) -> None:
     assert returned["intent"]["full_retrieval_intent_name"] == "faq/halal"
     assert returned["response_selector"]["faq"]["response"]["utter_action"] == "utter_faq/halal"
     assert [entry["name"] for entry in returned["intent_ranking"]] == ["faq", "greet"]
+
+
+def test_the_linear_model_stops_at_the_configured_iterations(tmp_path: Any) -> None:
+    """The trainer loop's fast pipeline (tests/integration/fast_config.yml) fits in fewer iterations."""
+    tokenizer = IndonesianSpacyTokenizer(IndonesianSpacyTokenizer.get_default_config())
+    storage = LocalModelStorage(tmp_path)
+    resource = Resource("ensemble")
+    config = AnswerEnsembleClassifier.get_default_config() | {"linear_iterations": 2}
+    AnswerEnsembleClassifier(config, storage, resource).train(toy_training(tokenizer))
+    loaded = AnswerEnsembleClassifier.load(config, storage, resource, None)
+    assert loaded._model is not None
+    assert loaded._model.classifier.max_iter == 2 and loaded._model.classifier.n_iter_.max() <= 2
+    assert AnswerEnsembleClassifier.get_default_config()["linear_iterations"] == LINEAR_ITERATIONS
