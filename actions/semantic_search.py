@@ -61,7 +61,11 @@ def get_search() -> SemanticFaqSearch | None:
         if "search" not in _state or _state["folder"] != folder:
             try:
                 _state["search"] = load_search(str(folder))
-                logger.info("Semantic FAQ search loaded from %s", folder)
+                logger.info(
+                    "Semantic FAQ search loaded from %s (messages embedded by %s)",
+                    folder,
+                    _state["search"].encoder.engine,
+                )
             except Exception:  # a missing index or model must not take the answers down
                 logger.exception(
                     "Semantic FAQ index %s unavailable: the previous one, or the menu, serves", folder

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -27,6 +28,7 @@ from core.bounded_cache import BoundedCache
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
+logger = logging.getLogger(__name__)
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MODEL = "models/embedding/multilingual-e5-small"
 MODEL_ENV = "TANYAVAKSIN_EMBEDDING_MODEL"
@@ -96,7 +98,7 @@ class Encoder:
 
     @property
     def engine(self) -> str:
-        """What embeds one message: ``onnxruntime`` or ``sentence-transformers`` (the health report)."""
+        """What embeds one message: ``onnxruntime`` or ``sentence-transformers`` (logged at load)."""
         return "onnxruntime" if self.onnx is not None else "sentence-transformers"
 
     def transformer(self) -> SentenceTransformer:
@@ -200,5 +202,10 @@ def load_encoder(model: str | None = None) -> Encoder:
 def _load_encoder(model_ref: str) -> Encoder:
     fingerprint = model_fingerprint(model_ref)
     if onnx_engine.available(model_ref):
-        return Encoder(None, model_ref, fingerprint, onnx=OnnxSentenceEncoder(Path(model_ref), _threads()))
+        try:
+            onnx = OnnxSentenceEncoder(Path(model_ref), _threads())
+        except Exception:  # a damaged graph costs CPU, not the second stage: torch embeds instead
+            logger.exception("The ONNX graph in %s does not load: sentence-transformers embeds", model_ref)
+        else:
+            return Encoder(None, model_ref, fingerprint, onnx=onnx)
     return Encoder(load_sentence_transformer(model_ref), model_ref, fingerprint)

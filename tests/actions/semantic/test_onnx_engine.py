@@ -81,3 +81,15 @@ def test_threads_share_one_session(onnx_encoder: OnnxSentenceEncoder) -> None:
         together = list(pool.map(onnx_encoder.encode_one, TEXTS[:6] * 4))
     for index, vector in enumerate(together):
         np.testing.assert_allclose(vector, alone[index % 6], atol=1e-6)
+
+
+def test_a_damaged_graph_leaves_the_embedding_to_sentence_transformers(
+    converted_model: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    copy = tmp_path / "damaged"
+    shutil.copytree(converted_model, copy, ignore=shutil.ignore_patterns(ONNX_FILE))
+    (copy / ONNX_FILE).write_bytes(b"not an onnx graph")
+    loaded = enc.load_encoder(str(copy))
+    assert loaded.engine == "sentence-transformers"
+    assert "does not load" in caplog.text
+    np.testing.assert_allclose(loaded.encode_one("vaksin halal", ""), loaded.encode(["vaksin halal"], "")[0])
