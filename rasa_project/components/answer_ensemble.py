@@ -245,7 +245,7 @@ class AnswerEnsembleClassifier(GraphComponent, IntentClassifier):
         model = LinearLabelModel(
             self.component_config["embedding_weight"],
             self.component_config["regularisation"],
-            int(self.component_config.get("linear_iterations", LINEAR_ITERATIONS)),
+            int(self.component_config["linear_iterations"]),
         )
         model.fit(examples)
         self._model = model

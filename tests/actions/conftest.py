@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import semantic_search
+from actions.schedule import today_in_indonesia
 from actions.semantic.encoder import Encoder, load_encoder
 from actions.semantic.faq_index import SemanticFaqSearch, build_index, index_info, nlu_files, read_examples
 from actions.semantic.provision import provision
@@ -93,6 +95,13 @@ def menu_domain() -> dict[str, Any]:
     """The menu, "did you mean" and handoff part of the domain, as Rasa sends it to the action server
     (kept in sync with rasa_project/domain by tests/data/test_menu_content.py)."""
     return load_snapshot("domain_menu")
+
+
+@pytest.fixture(scope="module")
+def seeded_on() -> date:
+    """The day a module's demo registry counts its upcoming appointments from: taken once, so a run
+    that crosses midnight in Jakarta compares with the seeding day, not the day of the assertion."""
+    return today_in_indonesia()
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,6 @@ from actions.registry_client import (
     WrongCode,
     tls_context,
 )
-from actions.schedule import today_in_indonesia
 from services.registry.demo import (
     DEMO_PERSON,
     DEMO_PERSON_NEXT_APPOINTMENT_DAYS,
@@ -48,12 +47,6 @@ def client(
     return RegistryClient(
         url, token, connect_timeout=1.0, read_timeout=read_timeout, retries=retries, backoff_seconds=BACKOFF
     )
-
-
-@pytest.fixture(scope="module")
-def seeded_on() -> date:
-    """The day the demo registry's upcoming appointments count from (a run may cross midnight)."""
-    return today_in_indonesia()
 
 
 @pytest.fixture(scope="module")

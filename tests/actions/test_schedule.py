@@ -28,7 +28,6 @@ from actions.schedule import (
     ValidateScheduleForm,
     read_code,
     sealer_from,
-    today_in_indonesia,
 )
 from actions.sealing import Sealer
 from actions.settings import load_settings
@@ -71,12 +70,6 @@ def graph() -> Iterator[FakeGraphApi]:
         yield fake
     finally:
         running.stop()
-
-
-@pytest.fixture(scope="module")
-def seeded_on() -> date:
-    """The day the demo registry's upcoming appointments count from (a run may cross midnight)."""
-    return today_in_indonesia()
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,7 @@ import httpx
 from actions.schedule import today_in_indonesia
 
 ROOT = Path(__file__).resolve().parents[2]
+ACTIONS_PYTHON = ROOT / ".venvs" / "actions" / "bin" / "python"
 # Rasa loads its model in 1-2 minutes on 2 cores; a CI machine under load once took longer than 5.
 STARTUP_SECONDS = 600
 
@@ -90,14 +91,7 @@ class AssistantProcess:
         """
         day = today_in_indonesia()
         subprocess.run(
-            [
-                str(ROOT / ".venvs" / "actions" / "bin" / "python"),
-                "-m",
-                "services.registry",
-                "seed-demo",
-                "--today",
-                day.isoformat(),
-            ],
+            [str(ACTIONS_PYTHON), "-m", "services.registry", "seed-demo", "--today", day.isoformat()],
             cwd=ROOT,
             env={**os.environ, "REGISTRY_DATABASE_URL": self.registry_database_url},
             check=True,
@@ -195,7 +189,7 @@ def start_assistant(
     # Owner-only, like everything else the run writes (the servers run under umask 077).
     with open(os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as log:
         process = subprocess.Popen(
-            [str(ROOT / ".venvs" / "actions" / "bin" / "python"), "-m", "supervisor"],
+            [str(ACTIONS_PYTHON), "-m", "supervisor"],
             cwd=ROOT,
             env=environment,
             stdout=log,
