@@ -23,23 +23,26 @@ CONFIG      := rasa_project/config.yml
 TRAIN_DATA  := data/nlu data/rules
 HELDOUT     := data/heldout
 MODELS      := models
-# Which environment runs which code (README "Architecture"); core/ runs in both.
-RASA_SIDE     := core rasa_project training
-RASA_TESTS    := tests/rasa_project tests/data tests/training
-ACTIONS_SIDE  := core actions services supervisor
+# Which environment runs which code (README "Architecture"); core/ and embedding/ run in both.
+RASA_SIDE     := core embedding rasa_project training
+RASA_TESTS    := tests/rasa_project tests/data tests/training tests/embedding
+ACTIONS_SIDE  := core embedding actions services supervisor
 ACTIONS_TESTS := tests/core tests/supervisor tests/actions tests/services tests/integration tests/browser tests/scripts \
   tests/harness tests/load tests/deploy
 
-.PHONY: help setup run shell train test lint deploy-lint types unit validate conversation integration browser eval \
+.PHONY: help setup embedding-model run shell train test lint deploy-lint types unit validate conversation integration browser eval \
   bench bench-review ablation soak screenshots clean profile load
 
 help: ## show this help
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 setup: ## create/update both Python environments (idempotent; both at once: pip is mostly one core)
 	@scripts/setup_env.sh rasa 3.10 > >(sed 's/^/[rasa] /') 2>&1 & rasa=$$!; \
 	  scripts/setup_env.sh actions 3.11 > >(sed 's/^/[actions] /') 2>&1; actions=$$?; \
 	  wait $$rasa && exit $$actions
+
+embedding-model: setup ## provision e5 and its ONNX graph into models/embedding, offline (make train does it first)
+	$(ACTIONS_ENV)/python -m actions.semantic.provision
 
 train: setup ## train the Rasa model and its semantic index, gate them end to end on the held-out split; live together only if not worse
 	$(RASA_ENV)/python -m training train --config $(CONFIG) --domain $(DOMAIN) --data $(TRAIN_DATA) \
@@ -72,7 +75,7 @@ types: setup ## mypy on both environments' code
 	$(ACTIONS_ENV)/mypy --python-executable $(RASA_ENV)/python --python-version 3.10 $(RASA_SIDE) $(RASA_TESTS) \
 	  tests/core/test_personal_data.py
 
-unit: setup ## unit tests, three lanes side by side (core on both Pythons; Rasa components, data, training; registry then actions and supervisor; review app; on SQLite + PostgreSQL)
+unit: setup embedding-model ## unit tests, three lanes side by side (core on both Pythons; Rasa components, data, training; registry then actions and supervisor; review app; on SQLite + PostgreSQL)
 	@scripts/setup_nginx.sh
 	@MAKE="$(MAKE)" scripts/lanes.sh unit-rasa "unit-registry unit-actions" unit-review
 
@@ -81,8 +84,9 @@ unit: setup ## unit tests, three lanes side by side (core on both Pythons; Rasa 
 # must not set up or train at once.
 NEEDS_SETUP := $(if $(LANE),,setup)
 NEEDS_TRAIN := $(if $(LANE),,train)
+NEEDS_EMBEDDING := $(if $(LANE),,embedding-model)
 .PHONY: unit-rasa unit-actions unit-registry unit-review integration-loop integration-faults integration-stack
-unit-rasa: $(NEEDS_SETUP)
+unit-rasa: $(NEEDS_SETUP) $(NEEDS_EMBEDDING)  # Rasa's e5 featurizer embeds with the graph
 	$(RASA_ENV)/python -m pytest -q $(RASA_TESTS) tests/core \
 	  --ignore=tests/core/test_personal_data_properties.py --ignore=tests/core/test_nik.py  # hypothesis: actions env
 

@@ -3,18 +3,21 @@
 The data hash (``core.model_registry.data_hash``, shared with the semantic index) covers the
 training files and the domain; the config hash covers the pipeline
 config, the code of the project's own components it names (their whole package folder, since
-components import helpers such as ``slang.py``) and the Rasa version. File paths count relative
-to the folder given, so a copy of ``data/`` elsewhere hashes the same.
+components import helpers such as ``slang.py``), the Rasa version and the e5 graph the featurizer
+embeds with (``embedding/``). File paths count relative to the folder given, so a copy of ``data/``
+elsewhere hashes the same.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
 from core.model_registry import digest
+from embedding.onnx_encoder import DEFAULT_FOLDER, ONNX_FILE, graph_identity
 
 
 def component_sources(config: Path, project_root: Path) -> list[tuple[str, Path]]:
@@ -37,7 +40,7 @@ def component_sources(config: Path, project_root: Path) -> list[tuple[str, Path]
 
 # What Rasa's own cache fingerprints (component name, config, inputs) cannot see: the code of the
 # project's components and of what they import, and the packages they run on.
-CODE_FOLDERS = ("rasa_project", "core")
+CODE_FOLDERS = ("rasa_project", "core", "embedding")
 CODE_FILES = ("requirements/rasa.lock",)
 
 
@@ -49,12 +52,29 @@ def code_hash(project_root: Path) -> str:
         for path in sorted((project_root / folder).rglob("*.py"))
     ]
     sources += [(name, project_root / name) for name in CODE_FILES if (project_root / name).is_file()]
-    return digest(sources, extra=[f"rasa=={_rasa_version()}"])
+    return digest(sources, extra=[f"rasa=={_rasa_version()}", embedding_graph(project_root)])
 
 
 def config_hash(config: Path, project_root: Path) -> str:
     sources = [("config", config), *component_sources(config, project_root)]
-    return digest(sources, extra=[f"rasa=={_rasa_version()}"])
+    return digest(sources, extra=[f"rasa=={_rasa_version()}", embedding_graph(project_root)])
+
+
+def embedding_graph(project_root: Path) -> str:
+    """The provisioned e5 graph's identity: Rasa fingerprints the featurizer's config, not the
+    vectors it makes, so a new graph must count as new code. Hashed once per file version
+    (provisioning writes a new graph to a new file and renames it over the old one)."""
+    graph = project_root / DEFAULT_FOLDER / ONNX_FILE
+    try:
+        stat = graph.stat()
+    except OSError:
+        return "e5-graph=none"
+    return f"e5-graph={_graph_identity(graph.parent, stat.st_ino, stat.st_size, stat.st_mtime_ns)}"
+
+
+@lru_cache(maxsize=4)
+def _graph_identity(folder: Path, inode: int, size: int, modified_ns: int) -> str:
+    return graph_identity(folder)
 
 
 def _rasa_version() -> str:

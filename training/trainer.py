@@ -113,13 +113,18 @@ def train_model(options: TrainOptions, model_id: str) -> int:
     )  # fmt: skip
 
 
+def provision_embedding_model(options: TrainOptions) -> int:
+    """The e5 model and its ONNX graph in ``models/embedding``, in the actions env (a no-op once
+    done): Rasa's e5 featurizer embeds with the graph, and the hashes below count it."""
+    return run_actions(options.actions_python, "actions.semantic.provision", [])
+
+
 def build_index(options: TrainOptions, index: Path) -> int:
     """The version's semantic index from the same data, in the actions env (after provisioning the
     embedding model, a no-op once done)."""
-    python = options.actions_python
     data = ["--data", *map(str, options.data), "--domain", str(options.domain)]
-    code = run_actions(python, "actions.semantic.provision", [])
-    return code or run_actions(python, "actions.semantic.build", [*data, "--out", str(index)])
+    code = provision_embedding_model(options)
+    return code or run_actions(options.actions_python, "actions.semantic.build", [*data, "--out", str(index)])
 
 
 def seed_index(models: Path, registry: reg.Registry, data_hash: str, index: Path) -> reg.ModelEntry | None:
@@ -233,12 +238,16 @@ def relink_if_needed(models: Path, registry: reg.Registry, echo: Echo) -> None:
 
 
 def train(options: TrainOptions, echo: Echo = print) -> int:
-    """Validate, train, evaluate, gate, record, activate (the rule: ``training/gate.py``).
+    """Provision the embedding model, validate, train, evaluate, gate, record, activate (the rule:
+    ``training/gate.py``).
 
     Exit codes: 0 live, refused or nothing to do; 1 invalid data or failed training; 3 refused
     with ``--strict``.
     """
     models = options.models
+    if provision_embedding_model(options) != 0:
+        echo("provisioning the embedding model failed (python -m actions.semantic.provision): not training")
+        return 1
     if validate(options) != 0:
         echo("training data validation failed (rasa data validate --fail-on-warnings): not training")
         return 1

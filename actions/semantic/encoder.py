@@ -19,18 +19,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from actions.semantic import onnx_engine
 from actions.semantic.embedding_store import EmbeddingStore, store_path
-from actions.semantic.onnx_engine import OnnxSentenceEncoder
 from actions.settings import current_settings
 from core.bounded_cache import BoundedCache
+from embedding import onnx_encoder
+from embedding.onnx_encoder import OnnxSentenceEncoder
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 logger = logging.getLogger(__name__)
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_MODEL = "models/embedding/multilingual-e5-small"
+DEFAULT_MODEL = onnx_encoder.DEFAULT_FOLDER
 MODEL_ENV = "TANYAVAKSIN_EMBEDDING_MODEL"
 THREADS_ENV = "TANYAVAKSIN_EMBEDDING_THREADS"
 # multilingual-e5 is trained with these prefixes, yet on the held-out FAQ split (message vs FAQ
@@ -85,8 +85,8 @@ class Encoder:
 
     Batch work (index builds, evaluations) runs on sentence-transformers. One message at a time, as
     the action server embeds them, runs on ONNX Runtime when the model folder has the exported graph
-    (``onnx_engine.py``: the same vectors at half the CPU); sentence-transformers, and with it torch,
-    is then loaded only if batch work is asked of this process.
+    (``embedding/onnx_encoder.py``: the same vectors at half the CPU); sentence-transformers, and
+    with it torch, is then loaded only if batch work is asked of this process.
     """
 
     model: SentenceTransformer | None  # None: loaded at the first batch call
@@ -201,7 +201,7 @@ def load_encoder(model: str | None = None) -> Encoder:
 @lru_cache(maxsize=2)
 def _load_encoder(model_ref: str) -> Encoder:
     fingerprint = model_fingerprint(model_ref)
-    if onnx_engine.available(model_ref):
+    if onnx_encoder.available(model_ref):
         try:
             onnx = OnnxSentenceEncoder(Path(model_ref), _threads())
         except Exception:  # a damaged graph costs CPU, not the second stage: torch embeds instead

@@ -1,4 +1,4 @@
-"""The action server's per-message embedding on ONNX Runtime: the same vectors at half the CPU.
+"""Export the provisioned e5 encoder as one ONNX graph, which both servers embed with.
 
 Under load (``make load``, issue #14) three quarters of an action server's CPU went to embedding
 uncertain messages with sentence-transformers on torch: ~23 ms of CPU for a short message on one
@@ -10,26 +10,20 @@ sentence-transformers' vectors, hold unchanged.
 ``export`` writes ``model.onnx`` into a provisioned model folder (``provision.py`` calls it; it needs
 torch and the ``onnx`` package, both in the actions environment): the BERT encoder, then e5's mean
 pooling over the attention mask and L2 normalisation, as the folder's ``1_Pooling`` and
-``2_Normalize`` modules do. ``OnnxSentenceEncoder`` runs it with the folder's own ``tokenizer.json``
-and ``max_seq_length``. Batch work (index builds, evaluations) stays on sentence-transformers.
+``2_Normalize`` modules do. ``embedding/onnx_encoder.py`` runs it with the folder's own
+``tokenizer.json`` and ``max_seq_length``: the action server one message at a time (its batch work,
+index builds and evaluations, stays on sentence-transformers) and Rasa's e5 featurizer.
 """
 
 from __future__ import annotations
 
-import json
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import numpy as np
+from embedding.onnx_encoder import ONNX_FILE
 
-if TYPE_CHECKING:
-    import onnxruntime
-    from tokenizers import Tokenizer
-
-ONNX_FILE = "model.onnx"
 OPSET = 17
-DEFAULT_MAX_TOKENS = 512  # e5's position limit, when the folder does not say
 
 
 def export(folder: Path, target: Path | None = None) -> Path:
@@ -79,55 +73,3 @@ def export(folder: Path, target: Path | None = None) -> Path:
     partial.chmod(0o644)
     partial.replace(target)
     return target
-
-
-def _max_tokens(folder: Path) -> int:
-    try:
-        config = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
-        return int(config.get("max_seq_length") or DEFAULT_MAX_TOKENS)
-    except (OSError, ValueError):
-        return DEFAULT_MAX_TOKENS
-
-
-class OnnxSentenceEncoder:
-    """One text at a time, as a request needs it; thread-safe (ONNX Runtime sessions are)."""
-
-    def __init__(self, folder: Path, threads: int = 1) -> None:
-        import onnxruntime
-        from tokenizers import Tokenizer
-
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads  # 0: ONNX Runtime's default (one per core)
-        options.inter_op_num_threads = 1
-        # Threads that spin while waiting steal the CPU Rasa needs on the same cores (README "Speed
-        # and scale": two spinning OpenMP threads made one embedding 4x slower under load).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session: onnxruntime.InferenceSession = onnxruntime.InferenceSession(
-            str(folder / ONNX_FILE), options, providers=["CPUExecutionProvider"]
-        )
-        self.tokenizer: Tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self.tokenizer.no_padding()
-        self.tokenizer.enable_truncation(_max_tokens(folder))
-        config: dict[str, Any] = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-        self.dimension = int(config["hidden_size"])
-
-    def encode_one(self, text: str) -> np.ndarray:
-        """The unit vector of ``text`` (prompt included by the caller), float32."""
-        encoding = self.tokenizer.encode(text)
-        feed = {
-            "input_ids": np.asarray([encoding.ids], dtype=np.int64),
-            "attention_mask": np.asarray([encoding.attention_mask], dtype=np.int64),
-        }
-        embedding = self.session.run(None, feed)[0]
-        return np.asarray(embedding[0], dtype=np.float32)
-
-
-def available(folder: str | Path) -> bool:
-    """The folder has an exported graph and ONNX Runtime is installed."""
-    if not (Path(folder) / ONNX_FILE).is_file():
-        return False
-    try:
-        import onnxruntime  # noqa: F401
-    except ImportError:
-        return False
-    return True

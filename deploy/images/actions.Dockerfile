@@ -39,11 +39,12 @@ RUN groupadd --gid 10001 tanyavaksin \
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY core/ core/
+COPY embedding/ embedding/
 COPY actions/ actions/
 COPY services/ services/
 # the review app reads the content helpers and channel limits, the domain (answers) and data/ (inbox)
 COPY rasa_project/ rasa_project/
 COPY data/ data/
-RUN python -m compileall -q core actions services rasa_project && mkdir -p /app/models
+RUN python -m compileall -q core embedding actions services rasa_project && mkdir -p /app/models
 USER 10001:10001
 EXPOSE 5055 8077 8078

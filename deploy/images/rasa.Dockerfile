@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # The Rasa server (Python 3.10, as Rasa 3.6 needs): the NLU components, channels, tracker store and
 # live NLG of rasa_project/, pinned by requirements/rasa.lock. No model and no secret is in the image:
-# the model comes from the models volume, the secrets from the environment (deploy/README.md).
+# the model and the e5 graph (models/embedding) come from the models volume, the secrets from the
+# environment (deploy/README.md).
 # Build from the repository root: docker build -f deploy/images/rasa.Dockerfile -t tanyavaksin-rasa:0.1.0 .
 # The command comes from deploy/compose.yaml or deploy/k8s/rasa.yaml; the entrypoint adds the API token.
 
@@ -34,10 +35,11 @@ RUN groupadd --gid 10001 tanyavaksin \
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 COPY core/ core/
+COPY embedding/ embedding/
 COPY rasa_project/ rasa_project/
 COPY deploy/images/rasa-entrypoint.sh /usr/local/bin/rasa-entrypoint
 # Compiled now: at run time the filesystem is read-only.
-RUN python -m compileall -q core rasa_project && mkdir -p /app/models
+RUN python -m compileall -q core embedding rasa_project && mkdir -p /app/models
 USER 10001:10001
 EXPOSE 5005
 ENTRYPOINT ["/usr/local/bin/rasa-entrypoint"]

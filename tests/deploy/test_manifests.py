@@ -16,6 +16,7 @@ end give broken copies to the same checkers and expect them to be refused.
 
 from __future__ import annotations
 
+import ast
 import copy
 import importlib
 import os
@@ -815,6 +816,43 @@ def test_images_are_built_from_the_locks_as_non_root_without_secrets() -> None:
     for image, (path, lock) in DOCKERFILES.items():
         problems = dockerfile_problems(path.read_text(encoding="utf-8"), lock, THREADS)
         assert problems == [], f"{image}: {problems}"
+
+
+# Copied with their folder but never run in a server: `make profile` runs it in the Rasa env.
+DEVELOPER_TOOLS = {"rasa_project/profiling.py"}
+
+
+def project_imports(folder: Path) -> set[str]:
+    """The repository's own top-level packages that the Python files under ``folder`` import."""
+    packages = {path.parent.name for path in ROOT.glob("*/__init__.py")}
+    found: set[str] = set()
+    for source in folder.rglob("*.py"):
+        if source.relative_to(ROOT).as_posix() in DEVELOPER_TOOLS:
+            continue
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.add(node.module.split(".")[0])
+    return found & packages
+
+
+def test_each_image_copies_every_project_package_its_code_imports() -> None:
+    """A package both servers import (core/, embedding/) left out of an image fails at its first
+    import in production, not in any test here: the images are never built in CI."""
+    for image, (path, _lock) in DOCKERFILES.items():
+        instructions = dockerfile_instructions(path.read_text(encoding="utf-8"))
+        copied = {
+            source.strip("/")
+            for word, arguments in instructions
+            if word == "COPY" and "--from" not in arguments
+            for source in arguments.split()[:-1]
+        }
+        ignore = path.with_name(path.name + ".dockerignore").read_text(encoding="utf-8").splitlines()
+        sent = {line[1:].strip("/") for line in ignore if line.startswith("!")}
+        needed = set().union(*(project_imports(ROOT / name) for name in copied if (ROOT / name).is_dir()))
+        assert needed <= copied, f"{image} does not copy {sorted(needed - copied)}"
+        assert needed <= sent, f"{image}'s .dockerignore does not send {sorted(needed - sent)}"
 
 
 def test_the_rasa_entrypoint_refuses_an_empty_api_token(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from core import model_registry as reg
+from embedding.onnx_encoder import DEFAULT_FOLDER, ONNX_FILE
 
 GOOD = {"faq_right": 0.826, "faq_clarified": 0.1, "faq_wrong": 0.021, "faq_menu": 0.053}
 
@@ -23,6 +24,22 @@ def write_fake_model(path: Path, content: str = "fake") -> None:
         info = tarfile.TarInfo("metadata.json")
         info.size = len(data)
         archive.addfile(info, io.BytesIO(data))
+
+
+def replace_graph(graph: Path, content: bytes) -> None:
+    """A stand-in e5 graph, written as provisioning writes one: a new file renamed over the old."""
+    graph.parent.mkdir(parents=True, exist_ok=True)
+    partial = graph.with_name(f".{graph.name}.partial")
+    partial.write_bytes(content)
+    partial.replace(graph)
+
+
+def link_graph(root: Path, target: Path) -> None:
+    """The checkout's provisioned e5 graph, if any, in a copy of it (a link: it weighs 470 MB)."""
+    graph = root / DEFAULT_FOLDER / ONNX_FILE
+    if graph.is_file():
+        (target / DEFAULT_FOLDER).mkdir(parents=True, exist_ok=True)
+        (target / DEFAULT_FOLDER / ONNX_FILE).symlink_to(graph)
 
 
 def write_fake_index(folder: Path, content: str = "fake") -> None:

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from core.model_registry import data_hash
+from embedding.onnx_encoder import DEFAULT_FOLDER, ONNX_FILE
+from tests.training.conftest import link_graph, replace_graph
 from training.hashing import config_hash
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,6 +21,7 @@ def project(tmp_path: Path) -> Path:
     """A copy of the repository's data, domain, config and components."""
     for name in ("data", "rasa_project"):
         shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    link_graph(ROOT, tmp_path)
     return tmp_path
 
 
@@ -67,6 +70,20 @@ def test_the_config_hash_follows_the_config_and_the_component_code(project: Path
     assert after_code != before
     config.write_text(re.sub(r"epochs: \d+", "epochs: 1", config.read_text(encoding="utf-8")), "utf-8")
     assert config_hash(config, project) != after_code
+
+
+def test_a_new_e5_graph_changes_the_config_hash(project: Path) -> None:
+    """Rasa's e5 featurizer embeds with the provisioned graph: other vectors, another model."""
+    config = project / "rasa_project" / "config.yml"
+    graph = project / DEFAULT_FOLDER / ONNX_FILE
+    graph.unlink(missing_ok=True)
+    without = config_hash(config, project)
+    replace_graph(graph, b"graph one")
+    one = config_hash(config, project)
+    replace_graph(graph, b"graph two")  # the same size: the content counts
+    assert len({without, one, config_hash(config, project)}) == 3
+    replace_graph(graph, b"graph one")
+    assert config_hash(config, project) == one
 
 
 def test_no_training_files_is_an_error(tmp_path: Path) -> None:

@@ -38,6 +38,12 @@ class FakeRasa:
         self.indexed: list[str] = []
         self.validation_code = 0
         self.index_code = 0
+        self.provision_code = 0
+        self.provisioned = 0
+
+    def provision_embedding_model(self, options: trainer.TrainOptions) -> int:
+        self.provisioned += 1
+        return self.provision_code
 
     def validate(self, options: trainer.TrainOptions) -> int:
         return self.validation_code
@@ -70,6 +76,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> FakeRasa:
     fake = FakeRasa()
+    monkeypatch.setattr(trainer, "provision_embedding_model", fake.provision_embedding_model)
     monkeypatch.setattr(trainer, "validate", fake.validate)
     monkeypatch.setattr(trainer, "train_model", fake.train_model)
     monkeypatch.setattr(trainer, "build_index", fake.build_index)
@@ -250,6 +257,21 @@ def test_failed_validation_trains_nothing(fake: FakeRasa, run: Run, models_dir: 
     assert "validation failed" in output
     assert fake.trained == []
     assert not (models_dir / "registry.json").exists()
+
+
+def test_the_embedding_model_is_provisioned_first_and_its_failure_trains_nothing(
+    fake: FakeRasa, run: Run, models_dir: Path
+) -> None:
+    """Rasa's e5 featurizer needs the graph, and the hashes count it: it comes before anything else."""
+    fake.provision_code = 2
+    code, output = run()
+    assert code == 1
+    assert "provisioning the embedding model failed" in output
+    assert fake.trained == [] and fake.provisioned == 1
+    assert not (models_dir / "registry.json").exists()
+    fake.provision_code = 0
+    assert run()[0] == 0
+    assert fake.provisioned == 2 and len(fake.trained) == 1
 
 
 def test_a_faq_topic_without_an_answer_trains_nothing(

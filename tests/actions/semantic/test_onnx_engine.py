@@ -11,9 +11,8 @@ import numpy as np
 import pytest
 
 from actions.semantic import encoder as enc
-from actions.semantic import onnx_engine
 from actions.semantic.encoder import Encoder
-from actions.semantic.onnx_engine import ONNX_FILE, OnnxSentenceEncoder
+from embedding.onnx_encoder import ONNX_FILE, OnnxSentenceEncoder, available
 
 # How recipients write (slang, typos, emoji, English mixed in, width and ligature forms), and text far
 # past e5's 512 tokens, which both engines must cut the same way.
@@ -37,7 +36,7 @@ def onnx_encoder(converted_model: Path) -> OnnxSentenceEncoder:
 
 def test_provisioning_exports_the_graph(converted_model: Path) -> None:
     assert (converted_model / ONNX_FILE).stat().st_size > 100_000_000  # the weights are in it
-    assert onnx_engine.available(converted_model)
+    assert available(converted_model)
 
 
 @pytest.mark.parametrize("prompt", ["", enc.QUERY_PROMPT])
@@ -69,10 +68,10 @@ def test_without_the_graph_or_the_runtime_sentence_transformers_embeds(
 ) -> None:
     copy = tmp_path / "model"
     shutil.copytree(converted_model, copy, ignore=shutil.ignore_patterns(ONNX_FILE))
-    assert not onnx_engine.available(copy)
+    assert not available(copy)
     assert enc.load_encoder(str(copy)).engine == "sentence-transformers"
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # installed nowhere: import fails
-    assert not onnx_engine.available(converted_model)
+    assert not available(converted_model)
 
 
 def test_threads_share_one_session(onnx_encoder: OnnxSentenceEncoder) -> None:

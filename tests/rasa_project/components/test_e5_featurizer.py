@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from unittest.mock import MagicMock
+
 import numpy as np
 import pytest
 from rasa.shared.nlu.constants import RESPONSE, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from rasa_project.components.e5_featurizer import MultilingualE5Featurizer
+from embedding.onnx_encoder import DEFAULT_FOLDER, GraphMissingError
+from rasa_project.components.e5_featurizer import PROJECT_ROOT, MultilingualE5Featurizer
 
 
 @pytest.fixture(scope="module")
@@ -74,3 +78,21 @@ def test_a_repeated_message_is_embedded_once_with_the_same_feature() -> None:
     for text in ("ya", "vaksin", "menu"):  # one message per parse, as the server sends them
         featurizer.process([Message({TEXT: text})])
     assert embedded[-1] == "menu", "the cache keeps only cache_size texts"
+
+
+def test_the_featurizer_embeds_with_the_provisioned_graph_from_any_working_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no models/ here: the project's folder is used
+    featurizer = MultilingualE5Featurizer(MultilingualE5Featurizer.get_default_config(), "e5")
+    assert featurizer.folder() == PROJECT_ROOT / DEFAULT_FOLDER
+    [message] = featurizer.process([Message({TEXT: "vaksin bayar ga?"})])
+    assert sentence_vector(message).dtype == np.float32
+
+
+def test_without_the_graph_the_model_does_not_load_and_says_how_to_provision(tmp_path: Path) -> None:
+    """No other engine: vectors unlike the training's would answer recipients."""
+    config = {**MultilingualE5Featurizer.get_default_config(), "model_folder": str(tmp_path)}
+    context = MagicMock(node_name="e5")  # Rasa's execution context: only its node name is read
+    with pytest.raises(GraphMissingError, match=r"make train"):
+        MultilingualE5Featurizer.create(config, MagicMock(), MagicMock(), context)
