@@ -2,17 +2,28 @@
 # Creates or updates one virtual environment; does nothing when it is already up to date.
 # usage: scripts/setup_env.sh NAME PYTHON_VERSION   (reads requirements/NAME.in, the files it
 # includes, and NAME.lock)
+#
+# The environment lives in the user's cache folder (core/user_cache.py), one per set of requirements,
+# and .venvs/NAME links to it. Why: every new clone (CI's, a second worktree) installed the same ~200
+# pinned packages again, 2-3 minutes of a 2-core machine; a clone of the same requirements now links
+# in a second. Changed requirements (NAME.in, what it includes, NAME.lock, the Python version) get a
+# new environment, and the least recently used beyond VENVS_KEPT per name are removed.
 set -euo pipefail
 name=$1
 want=$2
 root=$(cd "$(dirname "$0")/.." && pwd)
-venv="$root/.venvs/$name"
-stamp="$venv/.requirements.sha256"
+link="$root/.venvs/$name"
+VENVS_KEPT=3
 # requirements/NAME.in includes each deployable's own requirements.in (-r); all of them count.
 included=$(sed -n 's/^-r \.\.\///p' "$root/requirements/$name.in" | sed "s#^#$root/#")
-wanted_hash=$(cat "$root/requirements/$name.in" $included "$root/requirements/$name.lock" | sha256sum | cut -d' ' -f1)
+wanted_hash=$({ echo "python $want"; cat "$root/requirements/$name.in" $included "$root/requirements/$name.lock"; } \
+  | sha256sum | cut -d' ' -f1)
 
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$wanted_hash" ] && [ -x "$venv/bin/python" ]; then
+up_to_date() {  # FOLDER: an environment installed completely from these requirements
+  [ -f "$1/.requirements.sha256" ] && [ "$(cat "$1/.requirements.sha256")" = "$wanted_hash" ] && [ -x "$1/bin/python" ]
+}
+
+if up_to_date "$link"; then
   exit 0
 fi
 
@@ -36,17 +47,35 @@ find_python() {
   exit 1
 }
 
-if [ ! -x "$venv/bin/python" ]; then
-  python=$(find_python)
-  echo "Creating .venvs/$name with $python"
-  "$python" -m venv "$venv"
+python=$(find_python)
+cache=$("$python" -c 'import os, sys; sys.path.insert(0, sys.argv[1]); from core.user_cache import user_cache_folder
+print(user_cache_folder(os.environ))' "$root")
+venvs="$cache/venvs"
+shared="$venvs/$name-${wanted_hash:0:16}"
+mkdir -p "$venvs"
+exec 9>"$shared.lock"
+flock 9  # two checkouts setting up at once: one installs, the other waits, then links
+if ! up_to_date "$shared"; then
+  rm -rf "$shared"  # a half-made one: the stamp is written last
+  echo "Creating $shared with $python"
+  "$python" -m venv "$shared"
+  actual=$("$shared/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+  if [ "$actual" != "$want" ]; then
+    echo "ERROR: $python runs Python $actual, not $want." >&2
+    exit 1
+  fi
+  echo "Installing requirements/$name.in into it (pinned by requirements/$name.lock)"
+  "$shared/bin/python" -m pip install --quiet --disable-pip-version-check \
+    -r "$root/requirements/$name.in" -c "$root/requirements/$name.lock"
+  echo "$wanted_hash" > "$shared/.requirements.sha256"
 fi
-actual=$("$venv/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
-if [ "$actual" != "$want" ]; then
-  echo "ERROR: .venvs/$name runs Python $actual, not $want; remove .venvs/$name and retry." >&2
-  exit 1
-fi
-echo "Installing requirements/$name.in into .venvs/$name (pinned by requirements/$name.lock)"
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-  -r "$root/requirements/$name.in" -c "$root/requirements/$name.lock"
-echo "$wanted_hash" > "$stamp"
+touch "$shared"  # its modification time: when a checkout last linked it
+mkdir -p "$root/.venvs"
+rm -rf "$link"  # this checkout's environment of other requirements (a link, or a folder of before)
+ln -s "$shared" "$link"
+echo ".venvs/$name -> $shared"
+# shellcheck disable=SC2012  # names made above: no spaces or newlines
+ls -dt "$venvs/$name"-*/ | tail -n +$((VENVS_KEPT + 1)) | while read -r stale; do
+  rm -rf "$stale"
+  rm -f "${stale%/}.lock"
+done
