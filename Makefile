@@ -89,7 +89,8 @@ unit: setup embedding-model ## unit tests, three lanes side by side (core on bot
 NEEDS_SETUP := $(if $(LANE),,setup)
 NEEDS_TRAIN := $(if $(LANE),,train)
 NEEDS_EMBEDDING := $(if $(LANE),,embedding-model)
-.PHONY: unit-rasa unit-actions unit-registry unit-review integration-loop integration-faults integration-stack
+.PHONY: unit-rasa unit-actions unit-registry unit-review integration-loop integration-faults integration-units \
+  integration-stack
 unit-rasa: $(NEEDS_SETUP) $(NEEDS_EMBEDDING)  # Rasa's e5 featurizer embeds with the graph
 	$(RASA_ENV)/python -m pytest -q $(RASA_TESTS) tests/core \
 	  --ignore=tests/core/test_personal_data_properties.py --ignore=tests/core/test_nik.py  # hypothesis: actions env
@@ -114,7 +115,7 @@ conversation: $(NEEDS_TRAIN) ## conversation tests (Rasa test stories) against t
 integration: train ## real Rasa server + real action server over HTTP (and the officer console in chromium), tests that need the trained models; the trainer's loop and the fault tests beside the rest
 	@scripts/setup_browser.sh
 	@scripts/setup_nginx.sh
-	@MAKE="$(MAKE)" scripts/lanes.sh "integration-loop integration-faults" integration-stack
+	@MAKE="$(MAKE)" scripts/lanes.sh "integration-loop integration-faults" "integration-units integration-stack"
 
 # Integration in three parts, none sharing a server with another: the trainer's loop (its own Rasa
 # server, review app and chromium on 16270-16290 and ephemeral ports), the fault tests (two Rasa and
@@ -130,8 +131,10 @@ integration-faults: $(NEEDS_TRAIN)
 	@scripts/setup_nginx.sh  # no-op in a stage that ran it before its lanes
 	$(ACTIONS_ENV)/python -m pytest -q --durations=5 $(FAULTS_TESTS)
 
-integration-stack: $(NEEDS_TRAIN)
+integration-units: $(NEEDS_TRAIN)  # the actions' and services' tests that load the trained models
 	$(ACTIONS_ENV)/python -m pytest -q -m trained_model tests/actions tests/services
+
+integration-stack: $(NEEDS_TRAIN)
 	$(ACTIONS_ENV)/python -m pytest -q --durations=10 tests/integration --ignore=$(LOOP_TESTS) --ignore=$(FAULTS_TESTS)
 
 browser: $(NEEDS_SETUP) ## review app in headless Debian chromium (Playwright; installs chromium when missing)
@@ -139,12 +142,14 @@ browser: $(NEEDS_SETUP) ## review app in headless Debian chromium (Playwright; i
 	$(ACTIONS_ENV)/python -m pytest -q tests/browser
 
 # No separate `validate`: `train` runs the same `rasa data validate --fail-on-warnings` first and stops on it.
-# After training, three lanes side by side (README "CI time"): the trainer's loop (the longest, ~8 min);
-# the rest of integration; the fault tests, the browser tests, then the conversation tests.
+# After training, three lanes side by side (README "CI time"), each about 5 to 6 min on an idle machine:
+# the trainer's loop, then the actions' and services' tests that need the trained models; the rest of
+# integration (the longest); the fault tests, the browser tests, then the conversation tests.
 test: lint deploy-lint types unit train ## every test, in CI order (sets up what is missing); independent lanes side by side
 	@scripts/setup_browser.sh
 	@scripts/setup_nginx.sh
-	@MAKE="$(MAKE)" scripts/lanes.sh integration-loop integration-stack "integration-faults browser conversation"
+	@MAKE="$(MAKE)" scripts/lanes.sh "integration-loop integration-units" integration-stack \
+	  "integration-faults browser conversation"
 
 eval: train ## held-out accuracy, wrong-answer and fallback rates, confusions, report in reports/eval
 	$(RASA_ENV)/python -m training.heldout_parse --model $(MODELS) --heldout $(HELDOUT) --out reports/eval
@@ -161,7 +166,7 @@ bench-review: setup ## review app: conversation list latency with 100,000 synthe
 bench-outreach: setup ## outreach: a campaign to 100,000 recipients on the fake Graph API, 429 storm, a worker killed halfway
 	$(ACTIONS_ENV)/python -m tests.load.outreach_bench $(BENCH_FLAGS)
 
-ablation: setup ## train and compare the pipelines of README "NLU pipeline" on the held-out split
+ablation: embedding-model ## train and compare the pipelines of README "NLU pipeline" on the held-out split
 	$(RASA_ENV)/python -m training.ablation --heldout $(HELDOUT) --out reports/ablation
 
 bench: train ## REST latency p50/p95 and msgs/s at concurrency 1 and 16, training time, peak memory
