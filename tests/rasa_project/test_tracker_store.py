@@ -10,9 +10,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from rasa.core.tracker_store import TrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SlotSet, UserUttered
+from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import read_endpoint_config
 
@@ -185,6 +186,57 @@ async def test_later_turns_append_only_their_own_redacted_events(tmp_path: Path)
     assert back is not None
     assert len(back.events) == len(tracker.events)
     assert not [form for form in SEARCHED if form.lower() in raw_database(database)]
+
+
+def counted_statements(store: RedactingSQLTrackerStore) -> list[str]:
+    """Every COUNT the store sends its database from now on (SQLAlchemy's own statement hook)."""
+    counts: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if "count(" in statement.lower():
+            counts.append(statement)
+
+    sa.event.listen(store.engine, "before_cursor_execute", seen)
+    return counts
+
+
+async def test_a_read_conversation_is_saved_without_counting_its_events_again(tmp_path: Path) -> None:
+    """The events a turn read are known to be stored: a save appends the rest, twice in a turn too."""
+    database = tmp_path / "tracker.db"
+    store = RedactingSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(database))
+    await store.save(conversation())  # written by another process: this tracker was never read here
+    counts = counted_statements(store)
+    tracker = await store.retrieve("store-test")
+    assert tracker is not None
+    tracker.update(UserUttered("kapan booster?", {"name": "faq", "confidence": 0.9}))
+    await store.save(tracker)
+    tracker.update(BotUttered("Booster: *enam bulan* setelah dosis terakhir."))
+    await store.save(tracker)
+    assert counts == []
+    back = await store.retrieve("store-test")
+    assert back is not None
+    assert [event.as_dict() for event in back.events][-2:] == [e.as_dict() for e in list(tracker.events)[-2:]]
+    assert len(back.events) == len(tracker.events)
+
+
+async def test_a_new_session_started_in_a_turn_is_stored_once_and_in_order(tmp_path: Path) -> None:
+    database = tmp_path / "tracker.db"
+    store = RedactingSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(database))
+    await store.save(conversation())
+    tracker = await store.retrieve("store-test")
+    assert tracker is not None
+    before = len(tracker.events)
+    for event in (ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")):
+        tracker.update(event)
+    await store.save(tracker)  # as Rasa saves after a session start, then again at the turn's end
+    tracker.update(UserUttered("halo", {"name": "greet", "confidence": 0.99}))
+    await store.save(tracker)
+    full = await store.retrieve_full_tracker("store-test")
+    assert full is not None
+    kinds = [type(event).__name__ for event in tracker.events]
+    assert [type(event).__name__ for event in full.events] == kinds
+    session = await store.retrieve("store-test")  # the current session only: from its start on
+    assert session is not None and len(session.events) == len(tracker.events) - before - 1
 
 
 ISSUE_11_MESSAGES = (  # what was stored as typed before (issue #11, item 5)
