@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -118,12 +119,20 @@ def load(folder: str | Path, threads: int = 1) -> OnnxSentenceEncoder:
 
 def graph_identity(folder: str | Path) -> str:
     """The graph's SHA-256 (``none`` without one): training caches count it, since a new graph gives
-    new vectors while the pipeline's config stays the same."""
+    new vectors while the pipeline's config stays the same. Hashed once per file version
+    (provisioning writes a new graph to a new file and renames it over the old one)."""
     graph = Path(folder) / ONNX_FILE
-    if not graph.is_file():
+    try:
+        stat = graph.stat()
+    except OSError:
         return "none"
+    return _file_sha256(graph.resolve(), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=8)
+def _file_sha256(path: Path, inode: int, size: int, modified_ns: int) -> str:
     digest = hashlib.sha256()
-    with graph.open("rb") as handle:
+    with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()

@@ -11,13 +11,12 @@ elsewhere hashes the same.
 from __future__ import annotations
 
 import importlib.metadata
-from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
 from core.model_registry import digest
-from embedding.onnx_encoder import DEFAULT_FOLDER, ONNX_FILE, graph_identity
+from embedding.onnx_encoder import DEFAULT_FOLDER, graph_identity
 
 
 def component_sources(config: Path, project_root: Path) -> list[tuple[str, Path]]:
@@ -39,7 +38,8 @@ def component_sources(config: Path, project_root: Path) -> list[tuple[str, Path]
 
 
 # What Rasa's own cache fingerprints (component name, config, inputs) cannot see: the code of the
-# project's components and of what they import, and the packages they run on.
+# project's components and of what they import, and the packages they run on. (The e5 graph it sees:
+# the featurizer's ``fingerprint_addon``.)
 CODE_FOLDERS = ("rasa_project", "core", "embedding")
 CODE_FILES = ("requirements/rasa.lock",)
 
@@ -52,29 +52,28 @@ def code_hash(project_root: Path) -> str:
         for path in sorted((project_root / folder).rglob("*.py"))
     ]
     sources += [(name, project_root / name) for name in CODE_FILES if (project_root / name).is_file()]
-    return digest(sources, extra=[f"rasa=={_rasa_version()}", embedding_graph(project_root)])
+    return digest(sources, extra=[f"rasa=={_rasa_version()}"])
 
 
 def config_hash(config: Path, project_root: Path) -> str:
     sources = [("config", config), *component_sources(config, project_root)]
-    return digest(sources, extra=[f"rasa=={_rasa_version()}", embedding_graph(project_root)])
+    return digest(sources, extra=[f"rasa=={_rasa_version()}", embedding_graph(config, project_root)])
 
 
-def embedding_graph(project_root: Path) -> str:
-    """The provisioned e5 graph's identity: Rasa fingerprints the featurizer's config, not the
-    vectors it makes, so a new graph must count as new code. Hashed once per file version
-    (provisioning writes a new graph to a new file and renames it over the old one)."""
-    graph = project_root / DEFAULT_FOLDER / ONNX_FILE
-    try:
-        stat = graph.stat()
-    except OSError:
-        return "e5-graph=none"
-    return f"e5-graph={_graph_identity(graph.parent, stat.st_ino, stat.st_size, stat.st_mtime_ns)}"
+E5_FEATURIZER = "MultilingualE5Featurizer"
 
 
-@lru_cache(maxsize=4)
-def _graph_identity(folder: Path, inode: int, size: int, modified_ns: int) -> str:
-    return graph_identity(folder)
+def embedding_graph(config: Path, project_root: Path) -> str:
+    """The identity of the e5 graph the config's featurizer embeds with (its ``model_folder``, else
+    the provisioned one): a new graph gives other vectors, so another model, under the same config."""
+    settings = yaml.safe_load(config.read_text(encoding="utf-8")) or {}
+    steps = [step for step in settings.get("pipeline") or [] if isinstance(step, dict)]
+    folders = [
+        Path(str(step.get("model_folder") or DEFAULT_FOLDER))
+        for step in steps
+        if str(step.get("name", "")).endswith(E5_FEATURIZER)
+    ]
+    return ";".join(f"e5-graph={graph_identity(project_root / folder)}" for folder in folders)
 
 
 def _rasa_version() -> str:

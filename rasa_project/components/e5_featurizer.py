@@ -41,6 +41,14 @@ PROMPT_BY_ATTRIBUTE = {TEXT: "query: ", RESPONSE: "passage: "}
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
+def model_folder(config: dict[str, Any]) -> Path:
+    """The configured folder, relative to the working folder if it is there, else to the project's."""
+    configured = Path(str(config.get("model_folder") or onnx_encoder.DEFAULT_FOLDER))
+    if configured.is_absolute() or (Path.cwd() / configured).is_dir():
+        return configured
+    return PROJECT_ROOT / configured
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
 class MultilingualE5Featurizer(DenseFeaturizer, GraphComponent):
     """Adds one 384-dimensional sentence feature per message text and FAQ answer."""
@@ -86,11 +94,15 @@ class MultilingualE5Featurizer(DenseFeaturizer, GraphComponent):
         if int(config.get("threads", 0)) < 0:
             raise ValueError("threads must be 0 (one per core) or more")
 
+    @classmethod
+    def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
+        """The graph's identity, in Rasa's training cache key: Rasa fingerprints a component's code,
+        config and inputs, not the vectors it makes, so a new graph in the same folder (a quantized
+        one, a new export) must not reuse features the old one made."""
+        return onnx_encoder.graph_identity(model_folder(config))
+
     def folder(self) -> Path:
-        configured = Path(str(self._config["model_folder"]))
-        if configured.is_absolute() or (Path.cwd() / configured).is_dir():
-            return configured
-        return PROJECT_ROOT / configured
+        return model_folder(self._config)
 
     @property
     def model(self) -> OnnxSentenceEncoder:

@@ -86,6 +86,18 @@ def test_a_new_e5_graph_changes_the_config_hash(project: Path) -> None:
     assert config_hash(config, project) == one
 
 
+def test_the_config_hash_follows_the_graph_of_the_featurizer_s_own_folder(project: Path) -> None:
+    config = project / "rasa_project" / "config.yml"
+    text = config.read_text(encoding="utf-8")
+    assert "MultilingualE5Featurizer\n" in text
+    own_folder = "MultilingualE5Featurizer\n    model_folder: quantized\n"
+    config.write_text(text.replace("MultilingualE5Featurizer\n", own_folder), "utf-8")
+    replace_graph(project / "quantized" / ONNX_FILE, b"int8 graph")
+    before = config_hash(config, project)
+    replace_graph(project / "quantized" / ONNX_FILE, b"int8 graph, per channel")
+    assert config_hash(config, project) != before
+
+
 def test_no_training_files_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "nlu").mkdir()
     with pytest.raises(FileNotFoundError):

@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from embedding.onnx_encoder import DEFAULT_FOLDER, ONNX_FILE
-from tests.training.conftest import link_graph, replace_graph
 from training.hashing import CODE_FILES, CODE_FOLDERS
 from training.settings import CACHES_KEPT, RASA_CACHE_ENV, project_environment, rasa_cache_directory
 
@@ -24,7 +22,6 @@ def checkout(target: Path) -> Path:
     for name in CODE_FILES:
         (target / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(ROOT / name, target / name)
-    link_graph(ROOT, target)
     return target
 
 
@@ -47,17 +44,6 @@ def test_a_change_to_the_components_code_or_packages_starts_another_cache(
     before = rasa_cache_directory(environment, clone)
     with (clone / changed).open("a", encoding="utf-8") as file:
         file.write("\n# changed\n")
-    assert rasa_cache_directory(environment, clone) != before
-
-
-def test_a_new_e5_graph_starts_another_cache(tmp_path: Path) -> None:
-    environment = {"XDG_CACHE_HOME": str(tmp_path / "cache")}
-    clone = checkout(tmp_path / "clone")
-    graph = clone / DEFAULT_FOLDER / ONNX_FILE
-    graph.unlink(missing_ok=True)
-    replace_graph(graph, b"graph one")
-    before = rasa_cache_directory(environment, clone)
-    replace_graph(graph, b"graph two")
     assert rasa_cache_directory(environment, clone) != before
 
 

@@ -11,7 +11,7 @@ from rasa.shared.nlu.constants import RESPONSE, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from embedding.onnx_encoder import DEFAULT_FOLDER, GraphMissingError
+from embedding.onnx_encoder import DEFAULT_FOLDER, ONNX_FILE, GraphMissingError
 from rasa_project.components.e5_featurizer import PROJECT_ROOT, MultilingualE5Featurizer
 
 
@@ -96,3 +96,20 @@ def test_without_the_graph_the_model_does_not_load_and_says_how_to_provision(tmp
     context = MagicMock(node_name="e5")  # Rasa's execution context: only its node name is read
     with pytest.raises(GraphMissingError, match=r"make train"):
         MultilingualE5Featurizer.create(config, MagicMock(), MagicMock(), context)
+
+
+def test_a_new_graph_in_the_same_folder_changes_rasa_s_cache_key(tmp_path: Path) -> None:
+    """Rasa reuses a component's cached output while its fingerprint stays: the graph must count."""
+    from rasa.engine.training.fingerprinting import calculate_fingerprint_key
+
+    config = {**MultilingualE5Featurizer.get_default_config(), "model_folder": str(tmp_path)}
+
+    def key() -> str:
+        return calculate_fingerprint_key(MultilingualE5Featurizer, config, {})
+
+    (tmp_path / ONNX_FILE).write_bytes(b"graph one")
+    first = key()
+    assert key() == first
+    (tmp_path / "new.onnx").write_bytes(b"graph two")
+    (tmp_path / "new.onnx").replace(tmp_path / ONNX_FILE)
+    assert key() != first
