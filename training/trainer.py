@@ -120,11 +120,10 @@ def provision_embedding_model(options: TrainOptions) -> int:
 
 
 def build_index(options: TrainOptions, index: Path) -> int:
-    """The version's semantic index from the same data, in the actions env (after provisioning the
-    embedding model, a no-op once done)."""
+    """The version's semantic index from the same data, in the actions env (``train`` has provisioned
+    the embedding model before anything else)."""
     data = ["--data", *map(str, options.data), "--domain", str(options.domain)]
-    code = provision_embedding_model(options)
-    return code or run_actions(options.actions_python, "actions.semantic.build", [*data, "--out", str(index)])
+    return run_actions(options.actions_python, "actions.semantic.build", [*data, "--out", str(index)])
 
 
 def seed_index(models: Path, registry: reg.Registry, data_hash: str, index: Path) -> reg.ModelEntry | None:
