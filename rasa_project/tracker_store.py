@@ -34,6 +34,7 @@ from rasa.shared.exceptions import RasaException
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.orm import Session
 
+from core.bounded_cache import BoundedCache
 from core.outreach_slots import PRIVATE_ANSWER_SLOTS, PRIVATE_RESPONSES
 from core.personal_data import (
     WITHHELD_PLACEHOLDER,
@@ -146,6 +147,13 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
     and raised as ``TrackerStoreUnavailable``, an ordinary error the channel handles.
     """
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Conversations this process last read with nothing stored (True): a new conversation's first
+        # save, right after, knows it holds none and does not count them (one query of four for a
+        # conversation's first message). Reset by every read and save of the conversation.
+        self._found_empty: BoundedCache[str, bool] = BoundedCache()
+
     @contextlib.contextmanager
     def session_scope(self) -> Iterator[Session]:
         session = self.sessionmaker()
@@ -176,6 +184,9 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
         if self.event_broker is not None:  # Rasa streams the difference to what is stored
             await self.stream_events(redacted_copy(tracker))
         stored = getattr(tracker, STORED_EVENTS, None)
+        if stored is None and self._found_empty.get(tracker.sender_id):
+            stored = 0
+        self._found_empty.put(tracker.sender_id, False)
         events = list(tracker.events)
         await self._off_the_loop(self._append_new_events, tracker.sender_id, events, stored)
         setattr(tracker, STORED_EVENTS, len(events))
@@ -217,6 +228,7 @@ class RedactingSQLTrackerStore(SQLTrackerStore):
     ) -> DialogueStateTracker | None:
         """Rasa's ``_retrieve``, the query off the event loop."""
         events = await self._off_the_loop(self._stored_events, sender_id, fetch_events_from_all_sessions)
+        self._found_empty.put(sender_id, not events)
         if self.domain and events:
             tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
             if not fetch_events_from_all_sessions and len(tracker.events) == len(events):

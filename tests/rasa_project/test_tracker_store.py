@@ -219,6 +219,36 @@ async def test_a_read_conversation_is_saved_without_counting_its_events_again(tm
     assert len(back.events) == len(tracker.events)
 
 
+async def test_a_new_conversation_is_created_and_saved_without_a_count(tmp_path: Path) -> None:
+    """Rasa reads a conversation, finds nothing and saves a new tracker: nothing to count."""
+    database = tmp_path / "tracker.db"
+    store = RedactingSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(database))
+    counts = counted_statements(store)
+    tracker = await store.get_or_create_tracker("new-sender")
+    tracker.update(UserUttered("halo", {"name": "greet", "confidence": 0.99}))
+    await store.save(tracker)
+    assert counts == []
+    back = await store.retrieve("new-sender")
+    assert back is not None
+    assert [event.as_dict() for event in back.events] == [event.as_dict() for event in tracker.events]
+
+
+async def test_a_conversation_written_elsewhere_after_an_empty_read_is_counted(tmp_path: Path) -> None:
+    """An empty read is forgotten by the next read: a tracker this process did not read is counted."""
+    database = tmp_path / "tracker.db"
+    store = RedactingSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(database))
+    elsewhere = RedactingSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(database))
+    assert await store.retrieve("store-test") is None
+    await elsewhere.save(conversation())  # another process starts the conversation
+    assert await store.retrieve("store-test") is not None
+    tracker = conversation()  # a tracker not read here, e.g. replaced through the HTTP API
+    tracker.update(UserUttered("kapan booster?", {"name": "faq", "confidence": 0.9}))
+    await store.save(tracker)
+    back = await store.retrieve("store-test")
+    assert back is not None
+    assert len(back.events) == len(tracker.events)  # appended once, nothing stored twice
+
+
 async def test_a_new_session_started_in_a_turn_is_stored_once_and_in_order(tmp_path: Path) -> None:
     database = tmp_path / "tracker.db"
     store = RedactingSQLTrackerStore(domain=DOMAIN, dialect="sqlite", db=str(database))
