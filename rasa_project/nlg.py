@@ -36,7 +36,7 @@ from rasa.shared.core.events import BotUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from rasa_project import action_results, domain_digest, model_loading, parse_cache
+from rasa_project import action_client, action_results, domain_digest, hot_paths, model_loading, parse_cache
 from rasa_project.content import (
     ContentError,
     Responses,
@@ -77,7 +77,9 @@ class LiveContentNLG(TemplatedNaturalLanguageGenerator):
         self.refresh()
         action_results.install()  # the action server's responses are checked with a compiled schema
         domain_digest.install()  # the domain goes to the action server once, then its digest
+        action_client.install()  # action calls over kept-alive connections
         parse_cache.install()  # a text repeated word for word is not parsed again
+        hot_paths.install()  # event classes by name and the domain's emptiness, looked up once
         # Created before the server loads its model (Agent.__init__): the model loads, at start and on
         # every hot swap, without tracing a training step.
         model_loading.install()

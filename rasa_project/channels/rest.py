@@ -30,6 +30,7 @@ from sanic.response import HTTPResponse, ResponseStream
 
 from core.personal_data import redact_text
 from core.sender_identity import keyed_digest
+from rasa_project import action_client
 from rasa_project.channels.admission import admitted
 from rasa_project.channels.failure_log import (
     failure_summary,
@@ -113,6 +114,10 @@ class ValidatingRestInput(RestInput):
         @rest_webhook.listener("before_server_start")
         async def hide_message_text_in_logs(app: Any, loop: Any) -> None:
             install_message_text_filter()
+
+        @rest_webhook.listener("after_server_stop")
+        async def close_action_connections(app: Any, loop: Any) -> None:
+            await action_client.close()  # the server's kept-alive connections to the action server
 
         @rest_webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:

@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from rasa.model_training import train_nlu
 
+from rasa_project import action_client
+
 ENDPOINTS = Path(__file__).resolve().parents[2] / "rasa_project" / "endpoints.yml"
 # What the supervisor fills every ${VAR} with when nothing is set (supervisor/environment.py).
 DEFAULTS = {"LOCK_STORE_TYPE": "in_memory", "LOCK_STORE_HOST": "127.0.0.1", "LOCK_STORE_PORT": "6379",
             "LOCK_STORE_DB": "1", "TRACKER_DB_DIALECT": "sqlite"}  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+async def no_kept_action_connections() -> AsyncIterator[None]:
+    """A test that ran custom actions closes its kept-alive connections, as the server does when it stops."""
+    yield
+    await action_client.close()
 
 
 @pytest.fixture
